@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using System.Numerics.Tensors;
+
+namespace Artifex;
+
+/// <summary>
+/// An array laid out over devices by a <see cref="Sharding"/>: the counterpart of a committed <c>jax.Array</c>.
+/// </summary>
+/// <remarks>
+/// A global array owns the device buffers of its shards and frees them when disposed. The non-generic base
+/// lets one tree hold arrays of different element types.
+/// </remarks>
+public abstract class GlobalArray : IDisposable
+{
+    private int _disposed;
+
+    private protected GlobalArray(ImmutableArray<long> shape, Sharding sharding, ImmutableArray<Shard> shards, DeviceProvider provider)
+    {
+        Shape = shape;
+        Sharding = sharding;
+        Shards = shards;
+        Provider = provider;
+        long length = 1;
+        foreach (long dimension in shape)
+        {
+            length *= dimension;
+        }
+
+        Length = length;
+    }
+
+    /// <summary>Gets the global shape; empty for a scalar.</summary>
+    public ImmutableArray<long> Shape { get; }
+
+    /// <summary>Gets the number of dimensions.</summary>
+    public int Rank => Shape.Length;
+
+    /// <summary>Gets the number of elements of the global array.</summary>
+    public long Length { get; }
+
+    /// <summary>Gets the element type.</summary>
+    public abstract Type ElementType { get; }
+
+    /// <summary>Gets the sharding.</summary>
+    public Sharding Sharding { get; }
+
+    /// <summary>Gets the shards, one per device, in the sharding's device order (JAX <c>addressable_shards</c>).</summary>
+    public ImmutableArray<Shard> Shards { get; }
+
+    /// <summary>Gets the provider that owns the shards' memory.</summary>
+    public DeviceProvider Provider { get; }
+
+    /// <summary>Gets a value indicating whether the array has been disposed.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Places a tensor on devices (JAX <c>device_put</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="tensor">The host tensor; it is not changed.</param>
+    /// <param name="sharding">The sharding; its devices must belong to one provider.</param>
+    /// <param name="path">The tree path named in error messages.</param>
+    /// <returns>A new global array. The caller owns it and must dispose it.</returns>
+    /// <exception cref="ArgumentException">The rank or a dimension does not fit the sharding (JAX's texts plus the path), or the devices have no provider.</exception>
+    public static GlobalArray<T> DevicePut<T>(Tensor<T> tensor, Sharding sharding, TreePath path = default)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return DevicePut(HostArray<T>.FromTensor(tensor), sharding, path);
+    }
+
+    /// <summary>Places a host array on devices (JAX <c>device_put</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="array">The host array; it is not changed.</param>
+    /// <param name="sharding">The sharding; its devices must belong to one provider.</param>
+    /// <param name="path">The tree path named in error messages.</param>
+    /// <returns>A new global array. The caller owns it and must dispose it.</returns>
+    /// <exception cref="ArgumentException">The rank or a dimension does not fit the sharding (JAX's texts plus the path), or the devices have no provider.</exception>
+    public static GlobalArray<T> DevicePut<T>(HostArray<T> array, Sharding sharding, TreePath path = default)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        return (GlobalArray<T>)array.PlaceUntyped(sharding, path);
+    }
+
+    /// <summary>Places a host array of any element type on devices (JAX <c>device_put</c>).</summary>
+    /// <param name="array">The host array; it is not changed.</param>
+    /// <param name="sharding">The sharding; its devices must belong to one provider.</param>
+    /// <param name="path">The tree path named in error messages.</param>
+    /// <returns>A new global array. The caller owns it and must dispose it.</returns>
+    /// <exception cref="ArgumentException">The rank or a dimension does not fit the sharding (JAX's texts plus the path), or the devices have no provider.</exception>
+    public static GlobalArray DevicePut(HostArray array, Sharding sharding, TreePath path = default)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        return array.PlaceUntyped(sharding, path);
+    }
+
+    /// <summary>
+    /// Wraps per-device buffers that already hold the shards of an array (e.g. the outputs of an SPMD region).
+    /// The new array takes ownership of the buffers.
+    /// </summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="shape">The global shape.</param>
+    /// <param name="sharding">The sharding.</param>
+    /// <param name="buffers">One buffer per device of <paramref name="sharding"/>, in its device order, each holding its block row-major.</param>
+    /// <returns>The global array. The caller owns it and must dispose it.</returns>
+    /// <exception cref="ArgumentException">The shape does not fit the sharding, or a buffer is on the wrong device, has the wrong element type or length.</exception>
+    public static GlobalArray<T> FromDeviceBuffers<T>(ReadOnlySpan<long> shape, Sharding sharding, IReadOnlyList<DeviceBuffer> buffers)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(sharding);
+        ArgumentNullException.ThrowIfNull(buffers);
+        IReadOnlyList<ShardPlacement> placements = sharding.GetShardPlacements(shape);
+        DeviceProvider provider = GlobalArray<T>.ResolveProvider(sharding);
+        if (buffers.Count != placements.Count)
+        {
+            throw new ArgumentException($"The sharding has {placements.Count} devices, but {buffers.Count} buffers were given.", nameof(buffers));
+        }
+
+        var shards = ImmutableArray.CreateBuilder<Shard>(placements.Count);
+        for (int i = 0; i < placements.Count; i++)
+        {
+            DeviceBuffer buffer = buffers[i];
+            ShardPlacement placement = placements[i];
+            long length = GlobalArray<T>.ElementCount(placement);
+            if (buffer is null || buffer.IsDisposed || buffer.Device != placement.Device || buffer.ElementType != typeof(T) || buffer.Length != length)
+            {
+                throw new ArgumentException(
+                    $"Buffer {i} must be a live {typeof(T).Name}[{length}] buffer on {placement.Device}, but is {buffer?.ToString() ?? "null"}.",
+                    nameof(buffers));
+            }
+
+            shards.Add(new Shard(placement, buffer));
+        }
+
+        return new GlobalArray<T>([.. shape], sharding, shards.MoveToImmutable(), provider);
+    }
+
+    /// <summary>Gets the shard held by a device.</summary>
+    /// <param name="device">The device.</param>
+    /// <returns>The shard.</returns>
+    /// <exception cref="ArgumentException">The device holds no shard of this array.</exception>
+    public Shard GetShard(Device device)
+    {
+        foreach (Shard shard in Shards)
+        {
+            if (shard.Device == device)
+            {
+                return shard;
+            }
+        }
+
+        throw new ArgumentException($"Device {device} holds no shard of this array.", nameof(device));
+    }
+
+    /// <summary>Gathers the array to host memory.</summary>
+    /// <returns>A new host array holding the global value.</returns>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public abstract HostArray ToHostArray();
+
+    /// <summary>Frees the shards' device buffers. Calling it more than once has no effect.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            foreach (Shard shard in Shards)
+            {
+                shard.Buffer.Dispose();
+            }
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Returns e.g. <c>GlobalArray&lt;Single&gt;(8, 3) NamedSharding(...)</c>.</summary>
+    /// <returns>The description.</returns>
+    public override string ToString() => $"GlobalArray<{ElementType.Name}>{Python.Shape(Shape.AsSpan())} {Sharding}";
+
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+}

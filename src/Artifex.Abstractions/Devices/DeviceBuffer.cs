@@ -1,0 +1,75 @@
+namespace Artifex;
+
+/// <summary>
+/// A block of memory on one device, holding <see cref="Length"/> elements of <see cref="ElementType"/>.
+/// </summary>
+/// <remarks>
+/// Device memory is not assumed to be host-addressable: data moves in and out only through the copy
+/// methods of <see cref="DeviceProvider"/>. A buffer is owned by whoever allocated it and must be
+/// disposed; a provider frees the buffers that are still live when it is disposed.
+/// </remarks>
+public abstract class DeviceBuffer : IDisposable
+{
+    private int _disposed;
+
+    /// <summary>Initializes the common state of a buffer. Called by providers only.</summary>
+    /// <param name="provider">The provider that allocated the buffer.</param>
+    /// <param name="device">The device the memory lives on.</param>
+    /// <param name="elementType">The element type.</param>
+    /// <param name="elementSize">The size of one element in bytes.</param>
+    /// <param name="length">The number of elements.</param>
+    protected DeviceBuffer(DeviceProvider provider, Device device, Type elementType, int elementSize, long length)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(elementType);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(elementSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Provider = provider;
+        Device = device;
+        ElementType = elementType;
+        ElementSize = elementSize;
+        Length = length;
+    }
+
+    /// <summary>Gets the provider that allocated this buffer.</summary>
+    public DeviceProvider Provider { get; }
+
+    /// <summary>Gets the device that holds the memory.</summary>
+    public Device Device { get; }
+
+    /// <summary>Gets the element type.</summary>
+    public Type ElementType { get; }
+
+    /// <summary>Gets the size of one element in bytes.</summary>
+    public int ElementSize { get; }
+
+    /// <summary>Gets the number of elements.</summary>
+    public long Length { get; }
+
+    /// <summary>Gets the size of the buffer in bytes.</summary>
+    public long SizeInBytes => Length * ElementSize;
+
+    /// <summary>Gets a value indicating whether the buffer has been disposed (by its owner or by its provider).</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Frees the memory. Calling it more than once has no effect.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Provider.Release(this);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the native memory. Called exactly once, by the owning provider.</summary>
+    protected internal abstract void Free();
+
+    internal bool MarkDisposed() => Interlocked.Exchange(ref _disposed, 1) == 0;
+
+    /// <summary>Returns a short description, e.g. <c>DeviceBuffer(cpu:1, Single[1024])</c>.</summary>
+    /// <returns>The description.</returns>
+    public override string ToString() => $"DeviceBuffer({Device}, {ElementType.Name}[{Length}])";
+}

@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Artifex;
+
+/// <summary>
+/// The provider contract: a provider enumerates its devices, allocates buffers on them and copies data
+/// host↔device and device↔device. Collectives and kernels are added by later contracts.
+/// </summary>
+/// <remarks>
+/// Public members validate their arguments and then call a protected <c>...Core</c> member, so no
+/// provider can skip validation (ILGPU's template-method shape). Every buffer a provider allocates is
+/// counted until it is disposed: <see cref="LiveBufferCount"/> lets tests prove that nothing leaked, and
+/// <see cref="Dispose()"/> frees whatever is still live.
+/// </remarks>
+public abstract class DeviceProvider : IDisposable
+{
+    private static DeviceProvider? s_default;
+
+    private readonly ConcurrentDictionary<DeviceBuffer, byte> _liveBuffers = new(ReferenceEqualityComparer.Instance);
+    private int _disposed;
+
+    /// <summary>Initializes a provider for a platform.</summary>
+    /// <param name="platform">The platform name, e.g. <c>"cpu"</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="platform"/> is null or empty.</exception>
+    protected DeviceProvider(string platform)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(platform);
+        Platform = platform;
+    }
+
+    /// <summary>
+    /// Gets or sets the process-wide default provider, used where JAX would use <c>jax.devices()</c>
+    /// (for example the parameterless <c>DeviceMeshManager</c> constructor). <see langword="null"/> until set.
+    /// </summary>
+    /// <remarks>Disposing the default provider resets this property to <see langword="null"/>.</remarks>
+    public static DeviceProvider? Default
+    {
+        get => Volatile.Read(ref s_default);
+        set => Volatile.Write(ref s_default, value);
+    }
+
+    /// <summary>Gets the platform name of the devices this provider owns.</summary>
+    public string Platform { get; }
+
+    /// <summary>Gets the devices of this provider, in id order.</summary>
+    public abstract IReadOnlyList<Device> Devices { get; }
+
+    /// <summary>Gets the number of buffers allocated and not yet disposed.</summary>
+    public int LiveBufferCount => _liveBuffers.Count;
+
+    /// <summary>Gets the number of bytes held by live buffers.</summary>
+    public long LiveBytes => _liveBuffers.Keys.Sum(static b => b.SizeInBytes);
+
+    /// <summary>Gets a value indicating whether the provider has been disposed.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Allocates an uninitialized buffer of <paramref name="length"/> elements on <paramref name="device"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="device">A device of this provider.</param>
+    /// <param name="length">The number of elements; 0 is allowed.</param>
+    /// <returns>A new buffer. The caller owns it and must dispose it.</returns>
+    /// <exception cref="ObjectDisposedException">The provider has been disposed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="device"/> does not belong to this provider.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
+    public DeviceBuffer Allocate<T>(Device device, long length)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ThrowIfForeign(device, nameof(device));
+        DeviceBuffer buffer = AllocateCore(device, typeof(T), Unsafe.SizeOf<T>(), length);
+        _liveBuffers.TryAdd(buffer, 0);
+        return buffer;
+    }
+
+    /// <summary>Copies host elements into a device buffer.</summary>
+    /// <typeparam name="T">The element type; must equal the buffer's element type.</typeparam>
+    /// <param name="source">The host elements.</param>
+    /// <param name="destination">A live buffer of this provider.</param>
+    /// <param name="destinationOffset">The first destination element.</param>
+    /// <exception cref="ObjectDisposedException">The provider or the buffer has been disposed.</exception>
+    /// <exception cref="ArgumentException">The buffer belongs to another provider, has another element type, or is too short.</exception>
+    public void CopyFromHost<T>(ReadOnlySpan<T> source, DeviceBuffer destination, long destinationOffset = 0)
+        where T : unmanaged
+    {
+        ValidateBuffer<T>(destination, destinationOffset, source.Length, nameof(destination));
+        CopyFromHostCore(MemoryMarshal.AsBytes(source), destination, destinationOffset * destination.ElementSize);
+    }
+
+    /// <summary>Copies elements of a device buffer to host memory.</summary>
+    /// <typeparam name="T">The element type; must equal the buffer's element type.</typeparam>
+    /// <param name="source">A live buffer of this provider.</param>
+    /// <param name="sourceOffset">The first source element.</param>
+    /// <param name="destination">The host destination; its length is the element count.</param>
+    /// <exception cref="ObjectDisposedException">The provider or the buffer has been disposed.</exception>
+    /// <exception cref="ArgumentException">The buffer belongs to another provider, has another element type, or is too short.</exception>
+    public void CopyToHost<T>(DeviceBuffer source, long sourceOffset, Span<T> destination)
+        where T : unmanaged
+    {
+        ValidateBuffer<T>(source, sourceOffset, destination.Length, nameof(source));
+        CopyToHostCore(source, sourceOffset * source.ElementSize, MemoryMarshal.AsBytes(destination));
+    }
+
+    /// <summary>Copies elements between two buffers of this provider, on the same or different devices.</summary>
+    /// <param name="source">The source buffer.</param>
+    /// <param name="sourceOffset">The first source element.</param>
+    /// <param name="destination">The destination buffer; same element type as <paramref name="source"/>.</param>
+    /// <param name="destinationOffset">The first destination element.</param>
+    /// <param name="count">The number of elements.</param>
+    /// <exception cref="ObjectDisposedException">The provider or a buffer has been disposed.</exception>
+    /// <exception cref="ArgumentException">A buffer belongs to another provider, the element types differ, or a range is out of bounds.</exception>
+    public void Copy(DeviceBuffer source, long sourceOffset, DeviceBuffer destination, long destinationOffset, long count)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ValidateBuffer(source, source.ElementType, sourceOffset, count, nameof(source));
+        ValidateBuffer(destination, source.ElementType, destinationOffset, count, nameof(destination));
+        long size = source.ElementSize;
+        CopyCore(source, sourceOffset * size, destination, destinationOffset * size, count * size);
+    }
+
+    /// <summary>Frees every buffer still live and releases the provider's resources.</summary>
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the provider. Derived classes call the base after releasing their own resources.</summary>
+    /// <param name="disposing"><see langword="true"/> from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (disposing)
+        {
+            foreach (DeviceBuffer buffer in _liveBuffers.Keys)
+            {
+                if (buffer.MarkDisposed())
+                {
+                    Release(buffer);
+                }
+            }
+        }
+
+        Interlocked.CompareExchange(ref s_default, null, this);
+    }
+
+    /// <summary>Creates a device owned by this provider.</summary>
+    /// <param name="id">The device id.</param>
+    /// <param name="kind">The device kind.</param>
+    /// <param name="processIndex">The process index.</param>
+    /// <returns>The device.</returns>
+    protected Device CreateDevice(int id, string kind, int processIndex = 0) => new(id, Platform, kind, processIndex, this);
+
+    /// <summary>Allocates an uninitialized buffer. Arguments are already validated.</summary>
+    /// <param name="device">A device of this provider.</param>
+    /// <param name="elementType">The element type.</param>
+    /// <param name="elementSize">The element size in bytes.</param>
+    /// <param name="length">The element count (≥ 0).</param>
+    /// <returns>The buffer.</returns>
+    protected abstract DeviceBuffer AllocateCore(Device device, Type elementType, int elementSize, long length);
+
+    /// <summary>Copies bytes from the host. Arguments are already validated.</summary>
+    /// <param name="source">The bytes.</param>
+    /// <param name="destination">The destination buffer.</param>
+    /// <param name="destinationByteOffset">The byte offset in the destination.</param>
+    protected abstract void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset);
+
+    /// <summary>Copies bytes to the host. Arguments are already validated.</summary>
+    /// <param name="source">The source buffer.</param>
+    /// <param name="sourceByteOffset">The byte offset in the source.</param>
+    /// <param name="destination">The host bytes to fill.</param>
+    protected abstract void CopyToHostCore(DeviceBuffer source, long sourceByteOffset, Span<byte> destination);
+
+    /// <summary>Copies bytes between buffers of this provider. Arguments are already validated.</summary>
+    /// <param name="source">The source buffer.</param>
+    /// <param name="sourceByteOffset">The source byte offset.</param>
+    /// <param name="destination">The destination buffer.</param>
+    /// <param name="destinationByteOffset">The destination byte offset.</param>
+    /// <param name="byteCount">The number of bytes.</param>
+    protected abstract void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount);
+
+    /// <summary>Throws when a device does not belong to this provider.</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="paramName">The parameter name for the exception.</param>
+    /// <exception cref="ArgumentException">The device belongs to another provider.</exception>
+    protected void ThrowIfForeign(Device device, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (!ReferenceEquals(device.Provider, this))
+        {
+            throw new ArgumentException($"Device {device} does not belong to this {Platform} provider.", paramName);
+        }
+    }
+
+    internal void Release(DeviceBuffer buffer)
+    {
+        if (_liveBuffers.TryRemove(buffer, out _))
+        {
+            buffer.Free();
+        }
+    }
+
+    private void ValidateBuffer<T>(DeviceBuffer buffer, long offset, long count, string paramName)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(buffer, paramName);
+        ValidateBuffer(buffer, typeof(T), offset, count, paramName);
+    }
+
+    private void ValidateBuffer(DeviceBuffer buffer, Type elementType, long offset, long count, string paramName)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ObjectDisposedException.ThrowIf(buffer.IsDisposed, buffer);
+        if (!ReferenceEquals(buffer.Provider, this))
+        {
+            throw new ArgumentException($"{buffer} was allocated by another provider.", paramName);
+        }
+
+        if (buffer.ElementType != elementType)
+        {
+            throw new ArgumentException($"{buffer} holds {buffer.ElementType.Name} elements, not {elementType.Name}.", paramName);
+        }
+
+        if (offset < 0 || offset > buffer.Length || count > buffer.Length - offset)
+        {
+            throw new ArgumentException($"The range [{offset}, {offset + count}) is outside {buffer}.", paramName);
+        }
+    }
+}

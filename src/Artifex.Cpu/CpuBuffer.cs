@@ -1,0 +1,29 @@
+using System.Runtime.InteropServices;
+
+namespace Artifex.Cpu;
+
+/// <summary>A buffer of an emulated CPU device: 64-byte aligned native memory, off the GC heap.</summary>
+internal sealed unsafe class CpuBuffer : DeviceBuffer
+{
+    /// <summary>The alignment of every buffer: one cache line, and one Vector512.</summary>
+    public const int Alignment = 64;
+
+    private readonly void* _pointer;
+
+    public CpuBuffer(CpuProvider provider, Device device, Type elementType, int elementSize, long length)
+        : base(provider, device, elementType, elementSize, length)
+    {
+        // Zero-length buffers still get a real allocation so every live buffer has a distinct pointer.
+        nuint bytes = (nuint)Math.Max(SizeInBytes, 1);
+        _pointer = NativeMemory.AlignedAlloc(bytes, Alignment);
+    }
+
+    public void* Pointer => _pointer;
+
+    public Span<byte> Bytes => new(_pointer, checked((int)SizeInBytes));
+
+    public Span<T> AsSpan<T>()
+        where T : unmanaged => new(_pointer, checked((int)Length));
+
+    protected override void Free() => NativeMemory.AlignedFree(_pointer);
+}
