@@ -182,12 +182,12 @@ public sealed class Tree<T>
 
     internal Tree<TResult> MapCore<TResult>(TreePath path, Func<TreePath, T, TResult> selector)
         where TResult : notnull => Kind switch
-    {
-        TreeKind.Leaf => Tree<TResult>.CreateLeaf(selector(path, _value!)),
-        TreeKind.Empty => Tree<TResult>.CreateEmpty(),
-        TreeKind.Dict => Tree<TResult>.CreateDict(Keys, [.. Children.Select((c, i) => c.MapCore(path.Append(Keys[i]), selector))]),
-        _ => Tree<TResult>.CreateList([.. Children.Select((c, i) => c.MapCore(path.Append(i), selector))]),
-    };
+        {
+            TreeKind.Leaf => Tree<TResult>.CreateLeaf(selector(path, _value!)),
+            TreeKind.Empty => Tree<TResult>.CreateEmpty(),
+            TreeKind.Dict => Tree<TResult>.CreateDict(Keys, [.. Children.Select((c, i) => c.MapCore(path.Append(Keys[i]), selector))]),
+            _ => Tree<TResult>.CreateList([.. Children.Select((c, i) => c.MapCore(path.Append(i), selector))]),
+        };
 
     private void CollectLeaves(ImmutableArray<T>.Builder builder)
     {

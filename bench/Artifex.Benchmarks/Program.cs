@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Artifex.Benchmarks.PlacementBenchmarks).Assembly).Run(args);
