@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Artifex.Cpu.Spmd;
 
 namespace Artifex.Cpu;
 
@@ -23,6 +24,10 @@ public sealed class CpuProvider : DeviceProvider
     public const int DefaultDeviceCount = 1;
 
     private readonly ImmutableArray<Device> _devices;
+    private readonly int[] _busy;
+    private readonly Lock _workersLock = new();
+    private DeviceWorker[]? _workers;
+    private HostCollectiveRunner? _hostRunner;
 
     /// <summary>Creates a provider whose device count is read from <c>ARTIFEX_CPU_DEVICES</c> (default 1).</summary>
     /// <exception cref="InvalidOperationException">The variable is set but is not a positive integer.</exception>
@@ -39,6 +44,7 @@ public sealed class CpuProvider : DeviceProvider
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
         _devices = [.. Enumerable.Range(0, deviceCount).Select(id => CreateDevice(id, PlatformName))];
+        _busy = new int[deviceCount];
     }
 
     /// <inheritdoc/>
@@ -68,6 +74,76 @@ public sealed class CpuProvider : DeviceProvider
         where T : unmanaged => ((CpuBuffer)buffer).AsSpan<T>();
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Each participant runs on its device's long-lived thread. Collectives meet at a rendezvous per axis group:
+    /// once all participants arrive, the element range is cut into chunks that the participants claim and reduce in
+    /// one fused pass each (read the inputs in rank order, write every output), so each element's result depends only
+    /// on the rank order, never on the thread count or chunking.
+    /// </remarks>
+    protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
+    {
+        DeviceWorker[] workers = EnsureWorkers();
+        Acquire(mesh);
+        try
+        {
+            var region = new CpuSpmdRegion(mesh, body, CollectiveTimeout);
+            for (int k = 0; k < mesh.Size; k++)
+            {
+                workers[mesh.Devices[k].Id].Post(region, k);
+            }
+
+            region.Complete();
+        }
+        finally
+        {
+            Release(mesh);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, string[] axisNames)
+    {
+        string? reason = Kernels.CollectiveDispatch.GetUnsupportedReason(array.ElementType, op);
+        if (reason is not null)
+        {
+            throw new ArgumentException(reason, nameof(array));
+        }
+
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        HostCollectiveRunner runner;
+        lock (_workersLock)
+        {
+            runner = _hostRunner ??= new HostCollectiveRunner();
+        }
+
+        runner.AllReduce(array, mesh, op, axisNames);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            lock (_workersLock)
+            {
+                if (_workers is not null)
+                {
+                    foreach (DeviceWorker worker in _workers)
+                    {
+                        worker.Dispose();
+                    }
+                }
+
+                _hostRunner?.Dispose();
+                _workers = null;
+                _hostRunner = null;
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc/>
     protected override DeviceBuffer AllocateCore(Device device, Type elementType, int elementSize, long length) =>
         new CpuBuffer(this, device, elementType, elementSize, length);
 
@@ -93,4 +169,38 @@ public sealed class CpuProvider : DeviceProvider
         Buffer.MemoryCopy(from, to, byteCount, byteCount);
     }
 
+
+    private DeviceWorker[] EnsureWorkers()
+    {
+        lock (_workersLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _workers ??= [.. _devices.Select(d => new DeviceWorker(d))];
+        }
+    }
+
+    private void Acquire(Mesh mesh)
+    {
+        for (int k = 0; k < mesh.Size; k++)
+        {
+            if (Interlocked.CompareExchange(ref _busy[mesh.Devices[k].Id], 1, 0) != 0)
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    Volatile.Write(ref _busy[mesh.Devices[j].Id], 0);
+                }
+
+                throw new InvalidOperationException(
+                    $"Device {mesh.Devices[k]} is already running an SPMD region; nested or concurrent regions on the same devices are not supported. Use collectives inside the running region instead.");
+            }
+        }
+    }
+
+    private void Release(Mesh mesh)
+    {
+        foreach (Device device in mesh.Devices)
+        {
+            Volatile.Write(ref _busy[device.Id], 0);
+        }
+    }
 }

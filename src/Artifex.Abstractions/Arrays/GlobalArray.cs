@@ -156,6 +156,8 @@ public abstract class GlobalArray : IDisposable
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
     public abstract HostArray ToHostArray();
 
+    internal abstract DeviceArray ShardView(int shardIndex, long[] shape);
+
     /// <summary>Frees the shards' device buffers. Calling it more than once has no effect.</summary>
     public void Dispose()
     {

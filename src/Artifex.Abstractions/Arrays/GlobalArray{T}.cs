@@ -97,6 +97,8 @@ public sealed class GlobalArray<T> : GlobalArray
     /// <inheritdoc/>
     public override HostArray ToHostArray() => new HostArray<T>(ToArray(), [.. Shape]);
 
+    internal override DeviceArray ShardView(int shardIndex, long[] shape) => DeviceArray.View<T>(Shards[shardIndex].Buffer, shape);
+
     internal static GlobalArray<T> Place(T[] data, ImmutableArray<long> shape, Sharding sharding, TreePath path)
     {
         ArgumentNullException.ThrowIfNull(sharding);

@@ -14,7 +14,7 @@ namespace Artifex;
 /// counted until it is disposed: <see cref="LiveBufferCount"/> lets tests prove that nothing leaked, and
 /// <see cref="Dispose()"/> frees whatever is still live.
 /// </remarks>
-public abstract class DeviceProvider : IDisposable
+public abstract partial class DeviceProvider : IDisposable
 {
     private static DeviceProvider? s_default;
 

@@ -1,0 +1,163 @@
+using System.Collections.Immutable;
+
+namespace Artifex;
+
+/// <summary>
+/// An array on one device: the local block a device works on inside an SPMD region (JAX's per-device value
+/// under <c>shard_map</c> or <c>pmap</c>).
+/// </summary>
+/// <remarks>
+/// A device array either owns its buffer (it frees it when disposed) or is a view of memory owned by someone
+/// else, such as the shard of a global array handed to an SPMD body (disposing a view does nothing).
+/// </remarks>
+public abstract class DeviceArray : IDisposable
+{
+    private int _disposed;
+
+    private protected DeviceArray(DeviceBuffer buffer, ImmutableArray<long> shape, bool ownsBuffer)
+    {
+        Buffer = buffer;
+        Shape = shape;
+        OwnsBuffer = ownsBuffer;
+    }
+
+    /// <summary>Gets the device that holds the array.</summary>
+    public Device Device => Buffer.Device;
+
+    /// <summary>Gets the shape; empty for a scalar.</summary>
+    public ImmutableArray<long> Shape { get; }
+
+    /// <summary>Gets the number of dimensions.</summary>
+    public int Rank => Shape.Length;
+
+    /// <summary>Gets the number of elements.</summary>
+    public long Length => Buffer.Length;
+
+    /// <summary>Gets the element type.</summary>
+    public Type ElementType => Buffer.ElementType;
+
+    /// <summary>Gets the buffer that holds the elements, row-major.</summary>
+    public DeviceBuffer Buffer { get; }
+
+    /// <summary>Gets a value indicating whether disposing this array frees its buffer.</summary>
+    public bool OwnsBuffer { get; }
+
+    /// <summary>Gets a value indicating whether the array has been disposed or its buffer freed.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0 || Buffer.IsDisposed;
+
+    /// <summary>Allocates an uninitialized array on a device.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="device">The device; it must belong to a provider.</param>
+    /// <param name="shape">The shape; empty for a scalar.</param>
+    /// <returns>The array. The caller owns it and must dispose it.</returns>
+    /// <exception cref="ArgumentException">The device has no provider, or a dimension is negative.</exception>
+    public static DeviceArray<T> Allocate<T>(Device device, params long[] shape)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(shape);
+        DeviceProvider provider = device.Provider ?? throw new ArgumentException($"Device {device} belongs to no provider.", nameof(device));
+        long length = CheckedLength(shape, nameof(shape));
+        return new DeviceArray<T>(provider.Allocate<T>(device, length), [.. shape], ownsBuffer: true);
+    }
+
+    /// <summary>Copies a host array to a device.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="device">The device; it must belong to a provider.</param>
+    /// <param name="host">The host array.</param>
+    /// <returns>The array. The caller owns it and must dispose it.</returns>
+    public static DeviceArray<T> FromHost<T>(Device device, HostArray<T> host)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        DeviceArray<T> array = Allocate<T>(device, [.. host.Shape]);
+        array.Buffer.Provider.CopyFromHost<T>(host.Span, array.Buffer);
+        return array;
+    }
+
+    /// <summary>Wraps memory owned elsewhere as a device array without copying (a view).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="buffer">The buffer; it must hold <typeparamref name="T"/> and exactly as many elements as the shape.</param>
+    /// <param name="shape">The shape.</param>
+    /// <returns>A view; disposing it does not free the buffer.</returns>
+    /// <exception cref="ArgumentException">The element type or length does not match.</exception>
+    public static DeviceArray<T> View<T>(DeviceBuffer buffer, params long[] shape)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        ArgumentNullException.ThrowIfNull(shape);
+        long length = CheckedLength(shape, nameof(shape));
+        if (buffer.ElementType != typeof(T) || buffer.Length != length)
+        {
+            throw new ArgumentException($"{buffer} cannot be viewed as {typeof(T).Name}{Python.Shape(shape)}.", nameof(buffer));
+        }
+
+        return new DeviceArray<T>(buffer, [.. shape], ownsBuffer: false);
+    }
+
+    /// <summary>Copies the array to a new host array.</summary>
+    /// <returns>The host copy.</returns>
+    public abstract HostArray ToHostArray();
+
+    /// <summary>Allocates an uninitialized array of the same element type on the same device.</summary>
+    /// <param name="shape">The shape of the new array.</param>
+    /// <returns>The array. The caller owns it and must dispose it.</returns>
+    public abstract DeviceArray AllocateLike(params long[] shape);
+
+    /// <summary>Allocates an array of the same element type, shape and device, holding a copy of this array.</summary>
+    /// <returns>The copy. The caller owns it and must dispose it.</returns>
+    public DeviceArray Clone()
+    {
+        ThrowIfDisposed();
+        DeviceArray copy = AllocateLike([.. Shape]);
+        Buffer.Provider.Copy(Buffer, 0, copy.Buffer, 0, Length);
+        return copy;
+    }
+
+    /// <summary>Returns a view of the same memory with another shape of the same element count (no copy).</summary>
+    /// <param name="shape">The new shape.</param>
+    /// <returns>A view; disposing it does not free the buffer.</returns>
+    /// <exception cref="ArgumentException">The element count differs.</exception>
+    public abstract DeviceArray Reshape(params long[] shape);
+
+    internal abstract GlobalArray WrapAsGlobal(ReadOnlySpan<long> globalShape, Sharding sharding, IReadOnlyList<DeviceBuffer> buffers);
+
+    /// <summary>Gives up ownership of the buffer (it now belongs to a global array); the array becomes disposed.</summary>
+    internal bool TryDetach()
+    {
+        return OwnsBuffer && Interlocked.Exchange(ref _disposed, 1) == 0;
+    }
+
+    /// <summary>Frees the buffer when this array owns it. Calling it more than once has no effect.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && OwnsBuffer)
+        {
+            Buffer.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Returns e.g. <c>DeviceArray&lt;Single&gt;(2, 3) on cpu:1</c>.</summary>
+    /// <returns>The description.</returns>
+    public override string ToString() => $"DeviceArray<{ElementType.Name}>{Python.Shape(Shape.AsSpan())} on {Device}";
+
+    internal static long CheckedLength(ReadOnlySpan<long> shape, string paramName)
+    {
+        long length = 1;
+        foreach (long dimension in shape)
+        {
+            if (dimension < 0)
+            {
+                throw new ArgumentException($"Array dimensions must be non-negative, but the shape is {Python.Shape(shape)}.", paramName);
+            }
+
+            length = checked(length * dimension);
+        }
+
+        return length;
+    }
+
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+}

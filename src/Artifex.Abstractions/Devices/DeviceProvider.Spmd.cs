@@ -1,0 +1,111 @@
+namespace Artifex;
+
+/// <summary>SPMD regions and host-issued collectives: the collective half of the provider contract.</summary>
+public abstract partial class DeviceProvider
+{
+    private TimeSpan _collectiveTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Gets or sets how long a participant waits in a collective for the others before it fails with a
+    /// <see cref="TimeoutException"/> naming the axis and the ranks that never arrived. Default 60 seconds.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan CollectiveTimeout
+    {
+        get => _collectiveTimeout;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _collectiveTimeout = value;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> once per device of <paramref name="mesh"/>, each on the provider's thread for that
+    /// device, with every mesh axis name bound (the core of JAX <c>shard_map</c>). Returns when every participant has
+    /// returned.
+    /// </summary>
+    /// <param name="mesh">A mesh of this provider's devices.</param>
+    /// <param name="body">The per-device body; <see cref="SpmdContext.Current"/> is its context.</param>
+    /// <exception cref="ArgumentException">A mesh device belongs to another provider.</exception>
+    /// <exception cref="InvalidOperationException">A device of the mesh is already running a region (nested or concurrent regions).</exception>
+    /// <exception cref="NotSupportedException">The provider has no SPMD support.</exception>
+    /// <remarks>
+    /// If a participant throws, every participant waiting in a collective is released with an exception that carries
+    /// the original, and this method rethrows the first failure's original exception.
+    /// </remarks>
+    public void RunSpmd(Mesh mesh, Action<SpmdContext> body)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(body);
+        foreach (Device device in mesh.Devices)
+        {
+            ThrowIfForeign(device, nameof(mesh));
+        }
+
+        RunSpmdCore(mesh, body);
+    }
+
+    /// <summary>
+    /// Reduces the shards of a global array across the devices of the given mesh axes, in place, from the host
+    /// (single-controller form): afterwards each shard holds the reduction of its group's shards. Equivalent to a
+    /// region whose body all-reduces its local block with in- and out-spec equal to the array's spec.
+    /// </summary>
+    /// <param name="array">A global array with a <see cref="NamedSharding"/> on this provider; its shards are overwritten.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisNames">Axes of the array's mesh, major first.</param>
+    /// <exception cref="ArgumentException">The array is not named-sharded on this provider, or an axis is unknown or repeated.</exception>
+    public void AllReduceShards(GlobalArray array, ReduceOp op, params string[] axisNames)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(array);
+        ArgumentNullException.ThrowIfNull(axisNames);
+        ObjectDisposedException.ThrowIf(array.IsDisposed, array);
+        if (!ReferenceEquals(array.Provider, this) || array.Sharding is not NamedSharding sharding)
+        {
+            throw new ArgumentException($"{array} must be laid out with a NamedSharding on this provider.", nameof(array));
+        }
+
+        if (!Enum.IsDefined(op))
+        {
+            throw new ArgumentOutOfRangeException(nameof(op), op, "Undefined reduce op.");
+        }
+
+        if (axisNames.Length == 0)
+        {
+            throw new ArgumentException("At least one axis name is needed.", nameof(axisNames));
+        }
+
+        for (int i = 0; i < axisNames.Length; i++)
+        {
+            if (sharding.Mesh.IndexOfAxis(axisNames[i]) < 0)
+            {
+                throw new ArgumentException($"Axis '{axisNames[i]}' is not an axis of {sharding.Mesh}.", nameof(axisNames));
+            }
+
+            if (Array.IndexOf(axisNames, axisNames[i], 0, i) >= 0)
+            {
+                throw new ArgumentException($"Axis '{axisNames[i]}' appears more than once.", nameof(axisNames));
+            }
+        }
+
+        AllReduceShardsCore(array, sharding.Mesh, op, axisNames);
+    }
+
+    /// <summary>Runs a region. Arguments are already validated.</summary>
+    /// <param name="mesh">The mesh.</param>
+    /// <param name="body">The body.</param>
+    /// <exception cref="NotSupportedException">Always, unless overridden.</exception>
+    protected virtual void RunSpmdCore(Mesh mesh, Action<SpmdContext> body) =>
+        throw new NotSupportedException($"The {Platform} provider does not run SPMD regions.");
+
+    /// <summary>Reduces shards from the host. Arguments are already validated.</summary>
+    /// <param name="array">The array.</param>
+    /// <param name="mesh">Its mesh.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisNames">The axes.</param>
+    /// <exception cref="NotSupportedException">Always, unless overridden.</exception>
+    protected virtual void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, string[] axisNames) =>
+        throw new NotSupportedException($"The {Platform} provider has no host-issued collectives.");
+}

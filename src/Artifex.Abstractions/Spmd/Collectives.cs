@@ -1,0 +1,189 @@
+namespace Artifex;
+
+/// <summary>
+/// Collectives over named mesh axes, called from inside an SPMD region (JAX <c>jax.lax</c>): the axis names are
+/// found in the ambient <see cref="SpmdContext.Current"/>, so code such as
+/// <c>Collectives.Pmean(grad, "data")</c> needs no context parameter.
+/// </summary>
+/// <remarks>
+/// Outside a region, or with a name the region does not bind, every member throws
+/// <see cref="InvalidOperationException"/> with JAX's text "unbound axis name: {name}" and the names that are bound.
+/// Members that return an array allocate it on the participant's device; the caller owns it. The
+/// <c>...InPlace</c> members allocate nothing.
+/// </remarks>
+public static class Collectives
+{
+    /// <summary>Gets the participant's position along an axis (JAX <c>lax.axis_index</c>).</summary>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The index.</returns>
+    /// <exception cref="InvalidOperationException">The name is not bound.</exception>
+    public static int AxisIndex(string axisName) => Resolve(axisName).Rank;
+
+    /// <summary>Gets the size of an axis (JAX <c>lax.axis_size</c>).</summary>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The size.</returns>
+    /// <exception cref="InvalidOperationException">The name is not bound.</exception>
+    public static int AxisSize(string axisName) => Resolve(axisName).Size;
+
+    /// <summary>Sums over an axis (JAX <c>lax.psum</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The sum, a new array the caller owns.</returns>
+    public static DeviceArray<T> Psum<T>(DeviceArray<T> x, string axisName)
+        where T : unmanaged => (DeviceArray<T>)AllReduce(x, ReduceOp.Sum, axisName);
+
+    /// <summary>Averages over an axis: the sum in rank order, divided by the axis size (JAX <c>lax.pmean</c>).</summary>
+    /// <typeparam name="T">The element type (floating point).</typeparam>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The mean, a new array the caller owns.</returns>
+    public static DeviceArray<T> Pmean<T>(DeviceArray<T> x, string axisName)
+        where T : unmanaged => (DeviceArray<T>)AllReduce(x, ReduceOp.Mean, axisName);
+
+    /// <summary>The maximum over an axis (JAX <c>lax.pmax</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The maximum, a new array the caller owns.</returns>
+    public static DeviceArray<T> Pmax<T>(DeviceArray<T> x, string axisName)
+        where T : unmanaged => (DeviceArray<T>)AllReduce(x, ReduceOp.Max, axisName);
+
+    /// <summary>The minimum over an axis (JAX <c>lax.pmin</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The minimum, a new array the caller owns.</returns>
+    public static DeviceArray<T> Pmin<T>(DeviceArray<T> x, string axisName)
+        where T : unmanaged => (DeviceArray<T>)AllReduce(x, ReduceOp.Min, axisName);
+
+    /// <summary>Reduces over an axis into a new array.</summary>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The result, a new array the caller owns.</returns>
+    public static DeviceArray AllReduce(DeviceArray x, ReduceOp op, string axisName) => AllReduce(x, op, Resolve(axisName));
+
+    /// <summary>Reduces over an ordered tuple of axes into a new array.</summary>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisNames">Bound axis names, major first.</param>
+    /// <returns>The result, a new array the caller owns.</returns>
+    public static DeviceArray AllReduce(DeviceArray x, ReduceOp op, IReadOnlyList<string> axisNames) => AllReduce(x, op, Resolve(axisNames));
+
+    /// <summary>Reduces over an axis in place: <paramref name="x"/> receives the result. Allocates nothing.</summary>
+    /// <param name="x">This participant's value, overwritten with the result.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    public static void AllReduceInPlace(DeviceArray x, ReduceOp op, string axisName)
+    {
+        AxisGroup group = Resolve(axisName);
+        Context.AllReduce(x, x, op, group);
+    }
+
+    /// <summary>Reduces over an ordered tuple of axes in place.</summary>
+    /// <param name="x">This participant's value, overwritten with the result.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisNames">Bound axis names, major first.</param>
+    public static void AllReduceInPlace(DeviceArray x, ReduceOp op, IReadOnlyList<string> axisNames)
+    {
+        AxisGroup group = Resolve(axisNames);
+        Context.AllReduce(x, x, op, group);
+    }
+
+    /// <summary>Gathers every participant's value in rank order (JAX <c>lax.all_gather</c>).</summary>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <param name="tiled">False: stack into shape <c>(n, …)</c>; true: concatenate along dimension 0.</param>
+    /// <returns>The gathered array, a new array the caller owns.</returns>
+    /// <exception cref="ArgumentException"><paramref name="tiled"/> is true and <paramref name="x"/> is a scalar.</exception>
+    public static DeviceArray AllGather(DeviceArray x, string axisName, bool tiled = false)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        AxisGroup group = Resolve(axisName);
+        if (tiled && x.Rank == 0)
+        {
+            throw new ArgumentException("A tiled all_gather needs an array of rank at least 1.", nameof(x));
+        }
+
+        long[] shape = tiled ? [x.Shape[0] * group.Size, .. x.Shape[1..]] : [group.Size, .. x.Shape];
+        DeviceArray output = x.AllocateLike(shape);
+        return Complete(output, () => Context.AllGather(x, output, group));
+    }
+
+    /// <summary>Sums over an axis and keeps this participant's block of dimension 0 (JAX <c>lax.psum_scatter(tiled=True)</c>).</summary>
+    /// <param name="x">This participant's value; dimension 0 must be divisible by the axis size.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The block, a new array the caller owns.</returns>
+    /// <exception cref="ArgumentException">Dimension 0 is not divisible by the axis size.</exception>
+    public static DeviceArray PsumScatter(DeviceArray x, string axisName)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        AxisGroup group = Resolve(axisName);
+        if (x.Rank == 0 || x.Shape[0] % group.Size != 0)
+        {
+            throw new ArgumentException($"psum_scatter over {group} needs dimension 0 divisible by {group.Size}, but the shape is {Python.Shape(x.Shape.AsSpan())}.", nameof(x));
+        }
+
+        DeviceArray output = x.AllocateLike([x.Shape[0] / group.Size, .. x.Shape[1..]]);
+        return Complete(output, () => Context.ReduceScatter(x, output, group));
+    }
+
+    /// <summary>Copies the value of the participant with rank <paramref name="root"/> to every participant.</summary>
+    /// <param name="x">This participant's value (only the root's is read).</param>
+    /// <param name="root">The root's rank along the axis.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The root's value, a new array the caller owns.</returns>
+    public static DeviceArray Broadcast(DeviceArray x, int root, string axisName)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        AxisGroup group = Resolve(axisName);
+        DeviceArray output = x.AllocateLike([.. x.Shape]);
+        return Complete(output, () => Context.Broadcast(x, output, root, group));
+    }
+
+    /// <summary>Waits until every participant along the axis has arrived.</summary>
+    /// <param name="axisName">A bound axis name.</param>
+    public static void Barrier(string axisName)
+    {
+        AxisGroup group = Resolve(axisName);
+        Context.Barrier(group);
+    }
+
+    private static SpmdContext Context => SpmdContext.Current!;
+
+    private static DeviceArray AllReduce(DeviceArray x, ReduceOp op, AxisGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        DeviceArray output = x.AllocateLike([.. x.Shape]);
+        return Complete(output, () => Context.AllReduce(x, output, op, group));
+    }
+
+    private static DeviceArray Complete(DeviceArray output, Action collective)
+    {
+        try
+        {
+            collective();
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    private static AxisGroup Resolve(string axisName)
+    {
+        ArgumentNullException.ThrowIfNull(axisName);
+        SpmdContext context = SpmdContext.Current ?? throw SpmdContext.UnboundAxis(axisName, null);
+        return context.GetAxisGroup(axisName);
+    }
+
+    private static AxisGroup Resolve(IReadOnlyList<string> axisNames)
+    {
+        ArgumentNullException.ThrowIfNull(axisNames);
+        SpmdContext context = SpmdContext.Current ?? throw SpmdContext.UnboundAxis(axisNames.Count > 0 ? axisNames[0] : "()", null);
+        return context.GetAxisGroup(axisNames);
+    }
+}

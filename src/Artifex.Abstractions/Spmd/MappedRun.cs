@@ -1,0 +1,189 @@
+using System.Collections.Immutable;
+
+namespace Artifex;
+
+/// <summary>The mechanics of one <c>Spmd.ShardMap</c> or <c>Spmd.PMap</c> call: lay out inputs, run the region, take over the outputs.</summary>
+internal sealed class MappedRun(Mesh mesh, DeviceProvider provider, bool squeezeLeadingAxis)
+{
+    public Tree<GlobalArray> Run(
+        Tree<GlobalArray> inputs,
+        Func<TreePath, GlobalArray, PartitionSpec> inSpecs,
+        Func<TreePath, DeviceArray, PartitionSpec> outSpecs,
+        Func<SpmdContext, Tree<DeviceArray>, Tree<DeviceArray>> body)
+    {
+        var temporaries = new List<GlobalArray>();
+        var outputs = new Tree<DeviceArray>?[mesh.Size];
+        try
+        {
+            GlobalArray[] laidOut = LayOutInputs(inputs, inSpecs, temporaries);
+            Tree<DeviceArray>[] locals = [.. Enumerable.Range(0, mesh.Size).Select(k => inputs.Structure.Unflatten(LocalViews(laidOut, k)))];
+            provider.RunSpmd(mesh, context =>
+            {
+                outputs[context.DeviceIndex] = body(context, locals[context.DeviceIndex]) ?? throw new InvalidOperationException("The SPMD body returned null; return Tree.Empty<DeviceArray>() for no output.");
+            });
+            return Assemble(outputs!, outSpecs, laidOut);
+        }
+        catch
+        {
+            DisposeOwned(outputs);
+            throw;
+        }
+        finally
+        {
+            foreach (GlobalArray temporary in temporaries)
+            {
+                temporary.Dispose();
+            }
+        }
+    }
+
+    private static void DisposeOwned(Tree<DeviceArray>?[] outputs)
+    {
+        foreach (Tree<DeviceArray>? tree in outputs)
+        {
+            if (tree is null)
+            {
+                continue;
+            }
+
+            foreach (DeviceArray array in tree.Leaves())
+            {
+                array.Dispose();
+            }
+        }
+    }
+
+    private GlobalArray[] LayOutInputs(Tree<GlobalArray> inputs, Func<TreePath, GlobalArray, PartitionSpec> inSpecs, List<GlobalArray> temporaries)
+    {
+        ImmutableArray<KeyValuePair<TreePath, GlobalArray>> leaves = inputs.LeavesWithPaths();
+        var shardings = new NamedSharding[leaves.Length];
+        for (int i = 0; i < leaves.Length; i++)
+        {
+            (TreePath path, GlobalArray leaf) = (leaves[i].Key, leaves[i].Value);
+            ObjectDisposedException.ThrowIf(leaf.IsDisposed, leaf);
+            shardings[i] = new NamedSharding(mesh, inSpecs(path, leaf));
+            shardings[i].Validate(leaf.Shape.AsSpan(), path);
+        }
+
+        var laidOut = new GlobalArray[leaves.Length];
+        for (int i = 0; i < leaves.Length; i++)
+        {
+            GlobalArray leaf = leaves[i].Value;
+            if (leaf.Sharding.Equals(shardings[i]))
+            {
+                laidOut[i] = leaf;
+                continue;
+            }
+
+            // Resharding goes through the host: correct for any layout, and rare in a training loop.
+            laidOut[i] = GlobalArray.DevicePut(leaf.ToHostArray(), shardings[i], leaves[i].Key);
+            temporaries.Add(laidOut[i]);
+        }
+
+        return laidOut;
+    }
+
+    private DeviceArray[] LocalViews(GlobalArray[] laidOut, int deviceIndex)
+    {
+        var views = new DeviceArray[laidOut.Length];
+        for (int i = 0; i < laidOut.Length; i++)
+        {
+            long[] shape = laidOut[i].Shards[deviceIndex].Shape;
+            views[i] = laidOut[i].ShardView(deviceIndex, squeezeLeadingAxis ? shape[1..] : shape);
+        }
+
+        return views;
+    }
+
+    private Tree<GlobalArray> Assemble(Tree<DeviceArray>[] outputs, Func<TreePath, DeviceArray, PartitionSpec> outSpecs, GlobalArray[] inputs)
+    {
+        TreeDef structure = outputs[0].Structure;
+        for (int k = 1; k < outputs.Length; k++)
+        {
+            if (!outputs[k].Structure.Equals(structure))
+            {
+                throw new ArgumentException($"Device {mesh.Devices[k]} returned {outputs[k].Structure}, but device {mesh.Devices[0]} returned {structure}.", nameof(outputs));
+            }
+        }
+
+        ImmutableArray<KeyValuePair<TreePath, DeviceArray>>[] leaves = [.. outputs.Select(static o => o.LeavesWithPaths())];
+        var inputBuffers = new HashSet<DeviceBuffer>(inputs.SelectMany(static a => a.Shards.Select(static s => s.Buffer)), ReferenceEqualityComparer.Instance);
+        var claimed = new HashSet<DeviceBuffer>(ReferenceEqualityComparer.Instance);
+        var result = new List<GlobalArray>(structure.LeafCount);
+        try
+        {
+            for (int i = 0; i < structure.LeafCount; i++)
+            {
+                result.Add(AssembleLeaf(leaves, i, outSpecs, inputBuffers, claimed));
+            }
+        }
+        catch
+        {
+            foreach (GlobalArray array in result)
+            {
+                array.Dispose();
+            }
+
+            throw;
+        }
+
+        return structure.Unflatten(result);
+    }
+
+    private GlobalArray AssembleLeaf(
+        ImmutableArray<KeyValuePair<TreePath, DeviceArray>>[] leaves,
+        int leaf,
+        Func<TreePath, DeviceArray, PartitionSpec> outSpecs,
+        HashSet<DeviceBuffer> inputBuffers,
+        HashSet<DeviceBuffer> claimed)
+    {
+        (TreePath path, DeviceArray first) = (leaves[0][leaf].Key, leaves[0][leaf].Value);
+        for (int k = 0; k < leaves.Length; k++)
+        {
+            DeviceArray local = leaves[k][leaf].Value;
+            ObjectDisposedException.ThrowIf(local.IsDisposed, local);
+            if (local.ElementType != first.ElementType || !local.Shape.SequenceEqual(first.Shape) || local.Device != mesh.Devices[k])
+            {
+                throw new ArgumentException(
+                    $"Output '{path}': device {mesh.Devices[k]} returned {local}, but every device must return an array of {first.ElementType.Name}{Python.Shape(first.Shape.AsSpan())} on itself.",
+                    nameof(leaves));
+            }
+        }
+
+        var sharding = new NamedSharding(mesh, outSpecs(path, first));
+        long[] localShape = squeezeLeadingAxis ? [1, .. first.Shape] : [.. first.Shape];
+        if (sharding.Spec.Count > localShape.Length)
+        {
+            throw new ArgumentException($"Output '{path}' has rank {first.Rank}, too small for out spec {sharding.Spec}.", nameof(outSpecs));
+        }
+
+        long[] globalShape = [.. localShape.Select((d, i) => d * sharding.GetSplitCount(i))];
+        var buffers = new DeviceBuffer[leaves.Length];
+        for (int k = 0; k < leaves.Length; k++)
+        {
+            DeviceArray local = leaves[k][leaf].Value;
+            DeviceArray owner = !inputBuffers.Contains(local.Buffer) && claimed.Add(local.Buffer) ? local : local.Clone();
+            if (!owner.TryDetach())
+            {
+                owner = local.Clone();
+                owner.TryDetach();
+            }
+
+            buffers[k] = owner.Buffer;
+        }
+
+        try
+        {
+            return first.WrapAsGlobal(globalShape, sharding, buffers);
+        }
+        catch
+        {
+            foreach (DeviceBuffer buffer in buffers)
+            {
+                buffer.Dispose();
+            }
+
+            throw;
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace Artifex.Cpu.Kernels;
+
+/// <summary><c>min(x, y)</c> with IEEE 754:2019 semantics (NaN propagates, −0 below +0) in every width.</summary>
+/// <typeparam name="T">The element type.</typeparam>
+internal readonly struct MinOperator<T> : IReduceOperator<T>
+    where T : unmanaged, INumber<T>
+{
+    public static T Invoke(T x, T y) => T.Min(x, y);
+
+    public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.Min(x, y);
+
+    public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.Min(x, y);
+
+    public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.Min(x, y);
+}

@@ -1,0 +1,11 @@
+namespace Artifex.Cpu.Spmd;
+
+/// <summary>The collective a participant arrived for.</summary>
+internal enum CollectiveKind
+{
+    AllReduce = 0,
+    AllGather = 1,
+    ReduceScatter = 2,
+    Broadcast = 3,
+    Barrier = 4,
+}

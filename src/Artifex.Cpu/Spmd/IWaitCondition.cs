@@ -1,0 +1,7 @@
+namespace Artifex.Cpu.Spmd;
+
+/// <summary>A condition a thread waits for; a struct so that waiting allocates nothing.</summary>
+internal interface IWaitCondition
+{
+    bool IsSatisfied();
+}

@@ -1,0 +1,89 @@
+using Artifex.Cpu.Kernels;
+
+namespace Artifex.Cpu.Spmd;
+
+/// <summary>
+/// A host-issued all-reduce of a global array's shards over some mesh axes, cut into chunks that the calling
+/// thread and the host helpers claim. Cached per (mesh, axes), so a repeated call allocates nothing.
+/// </summary>
+internal sealed class ShardReduction
+{
+    private const int ChunkBytes = 32 * 1024;
+
+    private readonly int[][] _groups;
+    private readonly nint[] _pointers;
+    private Type? _elementType;
+    private ReduceOp _op;
+    private long _length;
+    private long _chunkElements;
+    private int _chunksPerGroup;
+    private int _nextChunk;
+    private int _doneChunks;
+
+    public ShardReduction(Mesh mesh, string[] axisNames)
+    {
+        Mesh = mesh;
+        AxisNames = axisNames;
+        int[] axes = [.. axisNames.Select(mesh.IndexOfAxis)];
+        int[] others = [.. Enumerable.Range(0, mesh.Rank).Where(a => Array.IndexOf(axes, a) < 0)];
+        int groupSize = axes.Aggregate(1, (p, a) => p * mesh.AxisSizes[a]);
+        _groups = [.. Enumerable.Range(0, mesh.Size / groupSize).Select(_ => new int[groupSize])];
+        for (int k = 0; k < mesh.Size; k++)
+        {
+            int[] coordinate = mesh.GetCoordinate(k);
+            int group = others.Aggregate(0, (g, a) => (g * mesh.AxisSizes[a]) + coordinate[a]);
+            int rank = axes.Aggregate(0, (r, a) => (r * mesh.AxisSizes[a]) + coordinate[a]);
+            _groups[group][rank] = k;
+        }
+
+        _pointers = new nint[mesh.Size];
+    }
+
+    public Mesh Mesh { get; }
+
+    public string[] AxisNames { get; }
+
+    public int TotalChunks => _chunksPerGroup * _groups.Length;
+
+    public bool Matches(Mesh mesh, string[] axisNames) =>
+        ReferenceEquals(mesh, Mesh) && axisNames.AsSpan().SequenceEqual(AxisNames);
+
+    public unsafe void Prepare(GlobalArray array, ReduceOp op)
+    {
+        for (int k = 0; k < _pointers.Length; k++)
+        {
+            _pointers[k] = (nint)((CpuBuffer)array.Shards[k].Buffer).Pointer;
+        }
+
+        _elementType = array.ElementType;
+        _op = op;
+        _length = array.Shards[0].Buffer.Length;
+        _chunkElements = ChunkBytes / array.Shards[0].Buffer.ElementSize;
+        _chunksPerGroup = (int)((_length + _chunkElements - 1) / _chunkElements);
+        _nextChunk = 0;
+        _doneChunks = 0;
+    }
+
+    /// <summary>Claims and runs chunks until none are left; returns when this thread has no more to claim.</summary>
+    public void Work()
+    {
+        int total = TotalChunks;
+        int groupSize = _groups[0].Length;
+        Span<nint> buffers = groupSize <= 64 ? stackalloc nint[groupSize] : new nint[groupSize];
+        for (int c = Interlocked.Increment(ref _nextChunk) - 1; c < total; c = Interlocked.Increment(ref _nextChunk) - 1)
+        {
+            int[] members = _groups[c / _chunksPerGroup];
+            long start = c % _chunksPerGroup * _chunkElements;
+            long count = Math.Min(_chunkElements, _length - start);
+            for (int r = 0; r < members.Length; r++)
+            {
+                buffers[r] = _pointers[members[r]];
+            }
+
+            CollectiveDispatch.Reduce(_elementType!, _op, buffers, start, buffers, start, count);
+            Interlocked.Increment(ref _doneChunks);
+        }
+    }
+
+    public bool IsDone => Volatile.Read(ref _doneChunks) >= TotalChunks;
+}
