@@ -25,10 +25,15 @@ internal sealed class CpuSpmdRegion
 
     public TimeSpan Timeout { get; }
 
+    /// <summary>Gets the signal of the collectives' waiters. Separate from the completion signal, so that a collective never wakes the thread that waits for the whole region.</summary>
     public WaitSignal Signal { get; } = new();
+
+    private WaitSignal CompletionSignal { get; } = new();
 
     /// <summary>Gets a value indicating whether there are more participants than cores, so waits must give up their core quickly.</summary>
     public bool Oversubscribed { get; }
+
+    public WaitPolicy WaitPolicy => WaitPolicy.ForCollective(Oversubscribed);
 
     public Exception? Failure => Volatile.Read(ref _failure);
 
@@ -70,7 +75,7 @@ internal sealed class CpuSpmdRegion
             CpuSpmdContext.Unbind();
             if (Interlocked.Decrement(ref _remaining) == 0)
             {
-                Signal.Notify();
+                CompletionSignal.Notify();
             }
         }
     }
@@ -102,7 +107,7 @@ internal sealed class CpuSpmdRegion
     public void Complete()
     {
         var finished = new AllFinished(this);
-        Waiting.Until(ref finished, Signal, Oversubscribed, long.MaxValue, region: null);
+        Waiting.Until(ref finished, CompletionSignal, WaitPolicy.Idle, long.MaxValue, region: null);
         Exception? failure = Failure;
         if (failure is not null)
         {

@@ -16,7 +16,7 @@ internal sealed class DeviceWorker : IDisposable
 
     public DeviceWorker(Device device)
     {
-        _thread = new Thread(Loop) { IsBackground = true, Name = $"Artifex {device}" };
+        _thread = new Thread(() => Loop(device.Id)) { IsBackground = true, Name = $"Artifex {device}" };
         _thread.Start();
     }
 
@@ -37,12 +37,13 @@ internal sealed class DeviceWorker : IDisposable
         _thread.Join(TimeSpan.FromSeconds(5));
     }
 
-    private void Loop()
+    private void Loop(int deviceId)
     {
+        ThreadAffinity.TryPinCurrentThread(deviceId);
         while (true)
         {
             var posted = new WorkPosted(this);
-            Waiting.Until(ref posted, _signal, oversubscribed: true, long.MaxValue, region: null);
+            Waiting.Until(ref posted, _signal, WaitPolicy.Idle, long.MaxValue, region: null);
             _taken++;
             if (_stopping)
             {

@@ -17,17 +17,22 @@ internal sealed class GroupRendezvous
     /// <summary>Bytes per chunk: large enough to amortize the claim, small enough to balance two cores.</summary>
     private const int ChunkBytes = 32 * 1024;
 
+    /// <summary>
+    /// Below this much memory traffic the last participant to arrive does all the work before it releases the others:
+    /// waking them to share it would cost more than the work, and each waiter then wakes once instead of twice.
+    /// </summary>
+    private const long InlineTrafficBytes = 256 * 1024;
+
     private readonly CollectiveDescriptor[] _slots;
     private readonly long[] _arrivedRound;
     private readonly int _size;
     private readonly CpuSpmdRegion _region;
     private readonly AxisGroup _group;
 
-    private int _arrived;
-    private long _generation;
+    private PaddedCounter _arrived;
+    private PaddedCounter _generation;
+    private readonly PartClaims _parts;
     private string? _error;
-    private int _nextChunk;
-    private int _doneChunks;
     private int _chunkCount;
     private long _chunkElements;
     private long _perRankChunks;
@@ -39,25 +44,36 @@ internal sealed class GroupRendezvous
         _size = group.Size;
         _slots = new CollectiveDescriptor[_size];
         _arrivedRound = new long[_size];
+        _parts = new PartClaims(_size);
     }
 
     public void Run(int rank, in CollectiveDescriptor descriptor)
     {
-        long round = Volatile.Read(ref _generation);
+        long round = Volatile.Read(ref _generation.Value);
         _slots[rank] = descriptor;
         Volatile.Write(ref _arrivedRound[rank], round + 1);
-        if (Interlocked.Increment(ref _arrived) == _size)
+        if (Interlocked.Increment(ref _arrived.Value) == _size)
         {
-            _arrived = 0;
+            _arrived.Value = 0;
             _error = Validate();
             Plan();
-            Interlocked.Increment(ref _generation);
+            if (_chunkCount > 0 && Traffic() <= InlineTrafficBytes)
+            {
+                for (int c = 0; c < _chunkCount; c++)
+                {
+                    RunChunk(c);
+                }
+
+                _chunkCount = 0;
+            }
+
+            Interlocked.Increment(ref _generation.Value);
             _region.Signal.Notify();
         }
         else
         {
             var released = new GenerationPassed(this, round);
-            if (!Waiting.Until(ref released, _region.Signal, _region.Oversubscribed, Waiting.Deadline(_region.Timeout), _region))
+            if (!Waiting.Until(ref released, _region.Signal, _region.WaitPolicy, Waiting.Deadline(_region.Timeout), _region))
             {
                 throw _region.Abort(TimedOut(descriptor.Kind, round), _group.Mesh.Devices[_group.GetDeviceIndex(rank)]);
             }
@@ -68,23 +84,19 @@ internal sealed class GroupRendezvous
             throw new ArgumentException(_error, nameof(descriptor));
         }
 
-        int chunks = _chunkCount;
-        if (chunks == 0)
+        if (_chunkCount == 0)
         {
             return;
         }
 
-        for (int c = Interlocked.Increment(ref _nextChunk) - 1; c < chunks; c = Interlocked.Increment(ref _nextChunk) - 1)
+        var runner = new Runner(this);
+        if (_parts.Work(rank, ref runner))
         {
-            RunChunk(c);
-            if (Interlocked.Increment(ref _doneChunks) == chunks)
-            {
-                _region.Signal.Notify();
-            }
+            _region.Signal.Notify();
         }
 
-        var done = new AllChunksDone(this, chunks);
-        if (!Waiting.Until(ref done, _region.Signal, _region.Oversubscribed, long.MaxValue, _region))
+        var done = new AllChunksDone(_parts);
+        if (!Waiting.Until(ref done, _region.Signal, _region.WaitPolicy, long.MaxValue, _region))
         {
             throw new InvalidOperationException("Unreachable: a chunk wait has no deadline.");
         }
@@ -93,8 +105,6 @@ internal sealed class GroupRendezvous
     private void Plan()
     {
         ref readonly CollectiveDescriptor d = ref _slots[0];
-        _nextChunk = 0;
-        _doneChunks = 0;
         if (_error is not null || d.Kind == CollectiveKind.Barrier)
         {
             _chunkCount = 0;
@@ -117,6 +127,14 @@ internal sealed class GroupRendezvous
         {
             _chunkCount = checked((int)((d.InputLength + _chunkElements - 1) / _chunkElements));
         }
+
+        _parts.Reset(_chunkCount);
+    }
+
+    private long Traffic()
+    {
+        ref readonly CollectiveDescriptor d = ref _slots[0];
+        return (long)_size * (d.InputLength + d.OutputLength) * d.ElementSize;
     }
 
     private void RunChunk(int chunk)
@@ -171,6 +189,21 @@ internal sealed class GroupRendezvous
 
     private string? Validate()
     {
+        ref readonly CollectiveDescriptor first = ref _slots[0];
+        bool agree = true;
+        for (int k = 1; k < _size && agree; k++)
+        {
+            ref readonly CollectiveDescriptor d = ref _slots[k];
+            agree = d.Kind == first.Kind && d.ElementType == first.ElementType && d.InputLength == first.InputLength
+                && d.OutputLength == first.OutputLength && d.Op == first.Op && d.Root == first.Root;
+        }
+
+        // Messages are built only when something disagrees, so a valid round allocates nothing.
+        return agree ? null : Describe();
+    }
+
+    private string? Describe()
+    {
         return Disagreement("collective", static d => CollectiveDescriptor.Name(d.Kind))
             ?? Disagreement("element type", static d => d.ElementType?.Name ?? "none")
             ?? Disagreement("element count", static d => d.InputLength.ToString(CultureInfo.InvariantCulture))
@@ -209,11 +242,16 @@ internal sealed class GroupRendezvous
 
     private readonly struct GenerationPassed(GroupRendezvous owner, long round) : IWaitCondition
     {
-        public bool IsSatisfied() => Volatile.Read(ref owner._generation) != round;
+        public bool IsSatisfied() => Volatile.Read(ref owner._generation.Value) != round;
     }
 
-    private readonly struct AllChunksDone(GroupRendezvous owner, int chunks) : IWaitCondition
+    private readonly struct AllChunksDone(PartClaims parts) : IWaitCondition
     {
-        public bool IsSatisfied() => Volatile.Read(ref owner._doneChunks) >= chunks;
+        public bool IsSatisfied() => parts.IsDone;
+    }
+
+    private readonly struct Runner(GroupRendezvous owner) : IChunkRunner
+    {
+        public void RunChunk(int chunk) => owner.RunChunk(chunk);
     }
 }

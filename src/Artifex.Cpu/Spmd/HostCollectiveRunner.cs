@@ -23,7 +23,8 @@ internal sealed class HostCollectiveRunner : IDisposable
         _helpers = new Thread[Math.Max(0, Environment.ProcessorCount - 1)];
         for (int i = 0; i < _helpers.Length; i++)
         {
-            _helpers[i] = new Thread(HelperLoop) { IsBackground = true, Name = $"Artifex host collective {i}" };
+            int self = i + 1;
+            _helpers[i] = new Thread(() => HelperLoop(self)) { IsBackground = true, Name = $"Artifex host collective {self}" };
             _helpers[i].Start();
         }
     }
@@ -42,14 +43,14 @@ internal sealed class HostCollectiveRunner : IDisposable
                 _signal.Notify();
             }
 
-            plan.Work();
+            plan.Work(0);
             var done = new PlanDone(plan);
-            Waiting.Until(ref done, _signal, oversubscribed: false, long.MaxValue, region: null);
+            Waiting.Until(ref done, _signal, WaitPolicy.Collective, long.MaxValue, region: null);
 
             // No helper may still be inside the plan when the next call prepares it again.
             Interlocked.Exchange(ref _job, null);
             var idle = new HelpersIdle(this);
-            Waiting.Until(ref idle, _signal, oversubscribed: false, long.MaxValue, region: null);
+            Waiting.Until(ref idle, _signal, WaitPolicy.Collective, long.MaxValue, region: null);
         }
     }
 
@@ -79,18 +80,19 @@ internal sealed class HostCollectiveRunner : IDisposable
             _plans.RemoveAt(0);
         }
 
-        var created = new ShardReduction(mesh, [.. axisNames]);
+        var created = new ShardReduction(mesh, [.. axisNames], _helpers.Length + 1);
         _plans.Add(created);
         return created;
     }
 
-    private void HelperLoop()
+    private void HelperLoop(int self)
     {
+        ThreadAffinity.TryPinCurrentThread(self);
         long seen = 0;
         while (true)
         {
             var posted = new Posted(this, seen);
-            Waiting.Until(ref posted, _signal, oversubscribed: true, long.MaxValue, region: null);
+            Waiting.Until(ref posted, _signal, WaitPolicy.Idle, long.MaxValue, region: null);
             seen = Volatile.Read(ref _posted);
             if (_stopping)
             {
@@ -100,7 +102,7 @@ internal sealed class HostCollectiveRunner : IDisposable
             Interlocked.Increment(ref _activeHelpers);
             try
             {
-                Volatile.Read(ref _job)?.Work();
+                Volatile.Read(ref _job)?.Work(self);
             }
             finally
             {

@@ -17,11 +17,11 @@ internal sealed class ShardReduction
     private long _length;
     private long _chunkElements;
     private int _chunksPerGroup;
-    private int _nextChunk;
-    private int _doneChunks;
+    private readonly PartClaims _parts;
 
-    public ShardReduction(Mesh mesh, string[] axisNames)
+    public ShardReduction(Mesh mesh, string[] axisNames, int threads)
     {
+        _parts = new PartClaims(threads);
         Mesh = mesh;
         AxisNames = axisNames;
         int[] axes = [.. axisNames.Select(mesh.IndexOfAxis)];
@@ -60,30 +60,34 @@ internal sealed class ShardReduction
         _length = array.Shards[0].Buffer.Length;
         _chunkElements = ChunkBytes / array.Shards[0].Buffer.ElementSize;
         _chunksPerGroup = (int)((_length + _chunkElements - 1) / _chunkElements);
-        _nextChunk = 0;
-        _doneChunks = 0;
+        _parts.Reset(TotalChunks);
     }
 
-    /// <summary>Claims and runs chunks until none are left; returns when this thread has no more to claim.</summary>
-    public void Work()
+    /// <summary>Runs this thread's part of the chunks, then any part nobody has started.</summary>
+    public void Work(int self)
     {
-        int total = TotalChunks;
-        int groupSize = _groups[0].Length;
-        Span<nint> buffers = groupSize <= 64 ? stackalloc nint[groupSize] : new nint[groupSize];
-        for (int c = Interlocked.Increment(ref _nextChunk) - 1; c < total; c = Interlocked.Increment(ref _nextChunk) - 1)
-        {
-            int[] members = _groups[c / _chunksPerGroup];
-            long start = c % _chunksPerGroup * _chunkElements;
-            long count = Math.Min(_chunkElements, _length - start);
-            for (int r = 0; r < members.Length; r++)
-            {
-                buffers[r] = _pointers[members[r]];
-            }
-
-            CollectiveDispatch.Reduce(_elementType!, _op, buffers, start, buffers, start, count);
-            Interlocked.Increment(ref _doneChunks);
-        }
+        var runner = new Runner(this);
+        _parts.Work(self, ref runner);
     }
 
-    public bool IsDone => Volatile.Read(ref _doneChunks) >= TotalChunks;
+    private void RunChunk(int chunk)
+    {
+        int[] members = _groups[chunk / _chunksPerGroup];
+        long start = chunk % _chunksPerGroup * _chunkElements;
+        long count = Math.Min(_chunkElements, _length - start);
+        Span<nint> buffers = members.Length <= 64 ? stackalloc nint[members.Length] : new nint[members.Length];
+        for (int r = 0; r < members.Length; r++)
+        {
+            buffers[r] = _pointers[members[r]];
+        }
+
+        CollectiveDispatch.Reduce(_elementType!, _op, buffers, start, buffers, start, count);
+    }
+
+    public bool IsDone => _parts.IsDone;
+
+    private readonly struct Runner(ShardReduction owner) : IChunkRunner
+    {
+        public void RunChunk(int chunk) => owner.RunChunk(chunk);
+    }
 }

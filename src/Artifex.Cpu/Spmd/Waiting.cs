@@ -3,20 +3,17 @@ using System.Diagnostics;
 namespace Artifex.Cpu.Spmd;
 
 /// <summary>
-/// Spin, then yield, then block: the wait policy of every CPU rendezvous. Spinning hands work over in tens of
-/// nanoseconds when every participant has a core; when participants outnumber cores the spin is cut short so
-/// the threads that still have work get the cores.
+/// Spin, then yield, then block: the wait of every CPU rendezvous, shaped by a <see cref="WaitPolicy"/>.
 /// </summary>
 internal static class Waiting
 {
     private const int BlockSliceMilliseconds = 20;
 
     /// <summary>Waits until the condition holds. Returns false when the deadline passes; throws when the region aborts.</summary>
-    public static bool Until<TCondition>(ref TCondition condition, WaitSignal signal, bool oversubscribed, long deadline, CpuSpmdRegion? region)
+    public static bool Until<TCondition>(ref TCondition condition, WaitSignal signal, WaitPolicy policy, long deadline, CpuSpmdRegion? region)
         where TCondition : struct, IWaitCondition
     {
-        int spins = oversubscribed ? 20 : 4000;
-        for (int i = 0; i < spins; i++)
+        for (int i = 0; i < policy.Spins; i++)
         {
             if (condition.IsSatisfied())
             {
@@ -26,8 +23,8 @@ internal static class Waiting
             Thread.SpinWait(4);
         }
 
-        int yields = oversubscribed ? 400 : 100;
-        for (int i = 0; i < yields; i++)
+        long yieldUntil = Stopwatch.GetTimestamp() + policy.YieldTicks;
+        while (Stopwatch.GetTimestamp() < yieldUntil)
         {
             if (condition.IsSatisfied())
             {

@@ -1,0 +1,14 @@
+using System.Runtime.InteropServices;
+
+namespace Artifex.Cpu.Spmd;
+
+/// <summary>
+/// A counter alone on its own pair of cache lines, so that threads hammering it with interlocked operations do not
+/// evict the read-mostly state next to it (false sharing), including through the adjacent-line prefetcher.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal struct PaddedCounter
+{
+    [FieldOffset(64)]
+    public long Value;
+}
