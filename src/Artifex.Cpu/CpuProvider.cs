@@ -101,7 +101,7 @@ public sealed class CpuProvider : DeviceProvider
     }
 
     /// <inheritdoc/>
-    protected override void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, string[] axisNames)
+    protected override void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, ReadOnlySpan<string> axisNames)
     {
         string? reason = Kernels.CollectiveDispatch.GetUnsupportedReason(array.ElementType, op);
         if (reason is not null)

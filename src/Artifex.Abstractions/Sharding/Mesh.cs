@@ -141,7 +141,19 @@ public sealed class Mesh : IEquatable<Mesh>
     /// <summary>Gets the position of an axis, or -1 when the mesh has no such axis.</summary>
     /// <param name="axisName">The axis name.</param>
     /// <returns>The axis position or -1.</returns>
-    public int IndexOfAxis(string axisName) => AxisNames.IndexOf(axisName, StringComparer.Ordinal);
+    public int IndexOfAxis(string axisName)
+    {
+        // A plain loop: ImmutableArray.IndexOf with a comparer allocates, and host-issued collectives call this per call.
+        for (int i = 0; i < AxisNames.Length; i++)
+        {
+            if (string.Equals(AxisNames[i], axisName, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>Gets the row-major position of a device, or -1 when it is not in the mesh.</summary>
     /// <param name="device">The device.</param>

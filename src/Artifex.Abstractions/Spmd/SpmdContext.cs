@@ -113,7 +113,7 @@ public abstract class SpmdContext
     public void AllReduce(DeviceArray input, DeviceArray output, ReduceOp op, AxisGroup group)
     {
         ValidateLocal(input, output, group);
-        if (!Enum.IsDefined(op))
+        if (op is < ReduceOp.Mean or > ReduceOp.Min)
         {
             throw new ArgumentOutOfRangeException(nameof(op), op, "Undefined reduce op.");
         }

@@ -152,38 +152,38 @@ internal sealed class GroupRendezvous
         switch (d.Kind)
         {
             case CollectiveKind.AllReduce:
-            {
-                long start = chunk * _chunkElements;
-                long count = Math.Min(_chunkElements, d.InputLength - start);
-                CollectiveDispatch.Reduce(d.ElementType!, d.Op, inputs, start, outputs, start, count);
-                break;
-            }
+                {
+                    long start = chunk * _chunkElements;
+                    long count = Math.Min(_chunkElements, d.InputLength - start);
+                    CollectiveDispatch.Reduce(d.ElementType!, d.Op, inputs, start, outputs, start, count);
+                    break;
+                }
 
             case CollectiveKind.Broadcast:
-            {
-                long start = chunk * _chunkElements;
-                long count = Math.Min(_chunkElements, d.InputLength - start);
-                CollectiveKernels.CopyToAll(inputs[d.Root], start * es, outputs, start * es, count * es);
-                break;
-            }
+                {
+                    long start = chunk * _chunkElements;
+                    long count = Math.Min(_chunkElements, d.InputLength - start);
+                    CollectiveKernels.CopyToAll(inputs[d.Root], start * es, outputs, start * es, count * es);
+                    break;
+                }
 
             case CollectiveKind.AllGather:
-            {
-                int source = (int)(chunk / _perRankChunks);
-                long start = chunk % _perRankChunks * _chunkElements;
-                long count = Math.Min(_chunkElements, d.InputLength - start);
-                CollectiveKernels.CopyToAll(inputs[source], start * es, outputs, ((source * d.InputLength) + start) * es, count * es);
-                break;
-            }
+                {
+                    int source = (int)(chunk / _perRankChunks);
+                    long start = chunk % _perRankChunks * _chunkElements;
+                    long count = Math.Min(_chunkElements, d.InputLength - start);
+                    CollectiveKernels.CopyToAll(inputs[source], start * es, outputs, ((source * d.InputLength) + start) * es, count * es);
+                    break;
+                }
 
             default:
-            {
-                int target = (int)(chunk / _perRankChunks);
-                long start = chunk % _perRankChunks * _chunkElements;
-                long count = Math.Min(_chunkElements, d.OutputLength - start);
-                CollectiveDispatch.Reduce(d.ElementType!, ReduceOp.Sum, inputs, (target * d.OutputLength) + start, outputs.Slice(target, 1), start, count);
-                break;
-            }
+                {
+                    int target = (int)(chunk / _perRankChunks);
+                    long start = chunk % _perRankChunks * _chunkElements;
+                    long count = Math.Min(_chunkElements, d.OutputLength - start);
+                    CollectiveDispatch.Reduce(d.ElementType!, ReduceOp.Sum, inputs, (target * d.OutputLength) + start, outputs.Slice(target, 1), start, count);
+                    break;
+                }
         }
     }
 

@@ -29,7 +29,7 @@ internal sealed class HostCollectiveRunner : IDisposable
         }
     }
 
-    public void AllReduce(GlobalArray array, Mesh mesh, ReduceOp op, string[] axisNames)
+    public void AllReduce(GlobalArray array, Mesh mesh, ReduceOp op, ReadOnlySpan<string> axisNames)
     {
         lock (_gate)
         {
@@ -65,7 +65,7 @@ internal sealed class HostCollectiveRunner : IDisposable
         }
     }
 
-    private ShardReduction PlanFor(Mesh mesh, string[] axisNames)
+    private ShardReduction PlanFor(Mesh mesh, ReadOnlySpan<string> axisNames)
     {
         foreach (ShardReduction plan in _plans)
         {

@@ -45,8 +45,8 @@ internal sealed class ShardReduction
 
     public int TotalChunks => _chunksPerGroup * _groups.Length;
 
-    public bool Matches(Mesh mesh, string[] axisNames) =>
-        ReferenceEquals(mesh, Mesh) && axisNames.AsSpan().SequenceEqual(AxisNames);
+    public bool Matches(Mesh mesh, ReadOnlySpan<string> axisNames) =>
+        ReferenceEquals(mesh, Mesh) && axisNames.SequenceEqual(AxisNames);
 
     public unsafe void Prepare(GlobalArray array, ReduceOp op)
     {
