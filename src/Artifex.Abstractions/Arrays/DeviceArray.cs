@@ -13,12 +13,13 @@ namespace Artifex;
 public abstract class DeviceArray : IDisposable
 {
     private int _disposed;
+    private int _ownsBuffer;
 
     private protected DeviceArray(DeviceBuffer buffer, ImmutableArray<long> shape, bool ownsBuffer)
     {
         Buffer = buffer;
         Shape = shape;
-        OwnsBuffer = ownsBuffer;
+        _ownsBuffer = ownsBuffer ? 1 : 0;
     }
 
     /// <summary>Gets the device that holds the array.</summary>
@@ -40,7 +41,7 @@ public abstract class DeviceArray : IDisposable
     public DeviceBuffer Buffer { get; }
 
     /// <summary>Gets a value indicating whether disposing this array frees its buffer.</summary>
-    public bool OwnsBuffer { get; }
+    public bool OwnsBuffer => Volatile.Read(ref _ownsBuffer) != 0;
 
     /// <summary>Gets a value indicating whether the array has been disposed or its buffer freed.</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0 || Buffer.IsDisposed;
@@ -122,16 +123,13 @@ public abstract class DeviceArray : IDisposable
 
     internal abstract GlobalArray WrapAsGlobal(ReadOnlySpan<long> globalShape, Sharding sharding, IReadOnlyList<DeviceBuffer> buffers);
 
-    /// <summary>Gives up ownership of the buffer (it now belongs to a global array); the array becomes disposed.</summary>
-    internal bool TryDetach()
-    {
-        return OwnsBuffer && Interlocked.Exchange(ref _disposed, 1) == 0;
-    }
+    /// <summary>Gives up ownership of the buffer (it now belongs to a global array); the array stays readable as a view.</summary>
+    internal bool TryDetach() => !IsDisposed && Interlocked.Exchange(ref _ownsBuffer, 0) != 0;
 
     /// <summary>Frees the buffer when this array owns it. Calling it more than once has no effect.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && OwnsBuffer)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && Interlocked.Exchange(ref _ownsBuffer, 0) != 0)
         {
             Buffer.Dispose();
         }
