@@ -72,5 +72,12 @@ public abstract class HostArray
     /// <returns>The description.</returns>
     public override string ToString() => $"HostArray<{ElementType.Name}>{Python.Shape(Shape.AsSpan())}";
 
+    /// <summary>Copies row <paramref name="index"/> along dimension 0 into a new array of rank one less.</summary>
+    /// <param name="index">The row.</param>
+    /// <returns>The slice.</returns>
+    /// <exception cref="InvalidOperationException">The array is a scalar.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is out of range.</exception>
+    public abstract HostArray Slice(long index);
+
     internal abstract GlobalArray PlaceUntyped(Sharding sharding, TreePath path);
 }

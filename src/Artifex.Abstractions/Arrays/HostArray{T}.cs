@@ -64,6 +64,20 @@ public sealed class HostArray<T> : HostArray
         return new HostArray<T>(data, shape);
     }
 
+    /// <inheritdoc/>
+    public override HostArray Slice(long index)
+    {
+        if (Rank == 0)
+        {
+            throw new InvalidOperationException("A scalar has no rows to slice.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Shape[0]);
+        long row = Length / Shape[0];
+        return new HostArray<T>(_data.AsSpan(checked((int)(index * row)), checked((int)row)).ToArray(), [.. Shape[1..]]);
+    }
+
     internal override GlobalArray PlaceUntyped(Sharding sharding, TreePath path) => GlobalArray<T>.Place(_data, Shape, sharding, path);
 
     private static ImmutableArray<long> ValidateShape(long[] shape)

@@ -1,0 +1,23 @@
+namespace Artifex.Distributed;
+
+/// <summary>The default <see cref="ICollectives"/>: the real collectives of the SPMD region running on this thread.</summary>
+public sealed class AmbientCollectives : ICollectives
+{
+    /// <summary>Gets the shared instance.</summary>
+    public static AmbientCollectives Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public DeviceArray Psum(DeviceArray x, string axisName) => Collectives.AllReduce(x, ReduceOp.Sum, axisName);
+
+    /// <inheritdoc/>
+    public DeviceArray Pmean(DeviceArray x, string axisName) => Collectives.AllReduce(x, ReduceOp.Mean, axisName);
+
+    /// <inheritdoc/>
+    public DeviceArray Pmax(DeviceArray x, string axisName) => Collectives.AllReduce(x, ReduceOp.Max, axisName);
+
+    /// <inheritdoc/>
+    public DeviceArray Pmin(DeviceArray x, string axisName) => Collectives.AllReduce(x, ReduceOp.Min, axisName);
+
+    /// <inheritdoc/>
+    public DeviceArray AllGather(DeviceArray x, string axisName) => Collectives.AllGather(x, axisName);
+}
