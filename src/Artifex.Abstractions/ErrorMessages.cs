@@ -8,7 +8,7 @@ namespace Artifex;
 /// </summary>
 internal static class ErrorMessages
 {
-    public static string NotEnoughDevices(long required, int available) =>
+    public static string NotEnoughDevices(System.Numerics.BigInteger required, int available) =>
         $"Not enough devices: mesh requires {required} devices but only {available} available.";
 
     public static string ResourceAxisNotFound(string axis, PartitionSpec spec, Mesh mesh) =>

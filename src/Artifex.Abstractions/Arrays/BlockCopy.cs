@@ -42,6 +42,14 @@ internal static class BlockCopy
             return;
         }
 
+        foreach (DimensionSlice slice in index)
+        {
+            if (slice.Length == 0)
+            {
+                return;
+            }
+        }
+
         // The innermost dimensions that the block covers whole merge into one contiguous run.
         int k = rank - 1;
         long inner = 1;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Numerics;
 
 namespace Artifex.Distributed;
 
@@ -68,10 +69,10 @@ public sealed class DeviceMeshManager
         MeshAxis[] axes = [.. meshShape];
         Mesh.ValidateAxes(axes, nameof(meshShape));
         ImmutableArray<Device> available = devices is null ? _devices : [.. devices];
-        long total = 1;
+        BigInteger total = BigInteger.One;
         foreach (MeshAxis axis in axes)
         {
-            total = Math.Min(total * axis.Size, int.MaxValue + 1L);
+            total *= axis.Size;
         }
 
         if (total > available.Length)
