@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Artifex.Cpu.Spmd;
+using Artifex.Cpu.Runtime;
 
 namespace Artifex.Cpu;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>What one participant brings to a collective; every participant's must agree except for the pointers.</summary>
 [StructLayout(LayoutKind.Auto)]

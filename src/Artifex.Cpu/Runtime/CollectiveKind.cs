@@ -1,4 +1,4 @@
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>The collective a participant arrived for.</summary>
 internal enum CollectiveKind

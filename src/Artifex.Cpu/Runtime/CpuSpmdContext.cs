@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Artifex.Cpu.Kernels;
 
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>A participant of a CPU SPMD region: collectives meet at the region's rendezvous for the axis group.</summary>
 internal sealed class CpuSpmdContext : SpmdContext

@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>One run of an SPMD body over a mesh: its participants, its rendezvous points and its failure state.</summary>
 internal sealed class CpuSpmdRegion

@@ -1,4 +1,4 @@
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// The long-lived thread of one emulated device: it waits for a region to post work, runs that device's

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Artifex.Cpu.Kernels;
 
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// The meeting point of one group of participants (one axis tuple, one group index) in one region. A round:
@@ -49,12 +49,15 @@ internal sealed class GroupRendezvous
 
     public void Run(int rank, in CollectiveDescriptor descriptor)
     {
+        // Arrivals are counted cumulatively: round r completes when the count reaches (r + 1) · size. The count is
+        // never reset, so a participant can withdraw (abort, timeout) with a compare-and-swap for as long as the round
+        // is not complete, and can tell for sure when it is too late to leave.
         long round = Volatile.Read(ref _generation.Value);
+        long target = (round + 1) * _size;
         _slots[rank] = descriptor;
         Volatile.Write(ref _arrivedRound[rank], round + 1);
-        if (Interlocked.Increment(ref _arrived.Value) == _size)
+        if (Interlocked.Increment(ref _arrived.Value) == target)
         {
-            _arrived.Value = 0;
             _error = Validate();
             Plan();
             if (_chunkCount > 0 && Traffic() <= InlineTrafficBytes)
@@ -72,11 +75,7 @@ internal sealed class GroupRendezvous
         }
         else
         {
-            var released = new GenerationPassed(this, round);
-            if (!Waiting.Until(ref released, _region.Signal, _region.WaitPolicy, Waiting.Deadline(_region.Timeout), _region))
-            {
-                throw _region.Abort(TimedOut(descriptor.Kind, round), _group.Mesh.Devices[_group.GetDeviceIndex(rank)]);
-            }
+            WaitForRelease(rank, round, target, descriptor.Kind);
         }
 
         if (_error is not null)
@@ -95,10 +94,62 @@ internal sealed class GroupRendezvous
             _region.Signal.Notify();
         }
 
+        // Not abortable: once everyone has arrived, the chunks are finite work by running threads, and a participant
+        // released early could free or reuse buffers that the others are still writing.
         var done = new AllChunksDone(_parts);
-        if (!Waiting.Until(ref done, _region.Signal, _region.WaitPolicy, long.MaxValue, _region))
+        if (!Waiting.Until(ref done, _region.Signal, _region.WaitPolicy, long.MaxValue, region: null))
         {
             throw new InvalidOperationException("Unreachable: a chunk wait has no deadline.");
+        }
+    }
+
+    /// <summary>
+    /// Waits for the last participant. On abort or timeout the participant leaves only if it can withdraw its arrival;
+    /// if the round is already complete, the others may be writing into its buffers, so it stays until they are done.
+    /// </summary>
+    private void WaitForRelease(int rank, long round, long target, CollectiveKind kind)
+    {
+        var released = new GenerationPassed(this, round);
+        bool done;
+        try
+        {
+            done = Waiting.Until(ref released, _region.Signal, _region.WaitPolicy, Waiting.Deadline(_region.Timeout), _region);
+        }
+        catch (OperationCanceledException)
+        {
+            if (TryWithdraw(target))
+            {
+                throw;
+            }
+
+            done = false;
+        }
+
+        if (!done && !_region.IsAborted && TryWithdraw(target))
+        {
+            throw _region.Abort(TimedOut(kind, round), _group.Mesh.Devices[_group.GetDeviceIndex(rank)]);
+        }
+
+        if (!done)
+        {
+            Waiting.Until(ref released, _region.Signal, _region.WaitPolicy, long.MaxValue, region: null);
+        }
+    }
+
+    private bool TryWithdraw(long target)
+    {
+        while (true)
+        {
+            long arrived = Volatile.Read(ref _arrived.Value);
+            if (arrived >= target)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _arrived.Value, arrived - 1, arrived) == arrived)
+            {
+                return true;
+            }
         }
     }
 

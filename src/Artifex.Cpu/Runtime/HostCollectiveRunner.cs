@@ -1,4 +1,4 @@
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// Runs host-issued collectives: small ones on the calling thread alone (a hand-off would cost more than the

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// A counter alone on its own pair of cache lines, so that threads hammering it with interlocked operations do not

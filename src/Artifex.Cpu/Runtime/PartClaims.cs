@@ -1,4 +1,4 @@
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// Splits a round's chunks into one contiguous part per thread. A thread first claims its own part, so the same

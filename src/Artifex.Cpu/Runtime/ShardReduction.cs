@@ -1,6 +1,6 @@
 using Artifex.Cpu.Kernels;
 
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// A host-issued all-reduce of a global array's shards over some mesh axes, cut into chunks that the calling

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// Pins the provider's own threads to cores on Linux (device k to core k mod P), as OpenMP's

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>How long a waiter spins and yields before it blocks.</summary>
 /// <param name="Spins">Busy-wait iterations: cheap hand-offs when every waiting thread has its own core.</param>

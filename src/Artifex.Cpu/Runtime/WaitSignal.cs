@@ -1,4 +1,4 @@
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// Wakes threads blocked in <see cref="Waiting.Until{TCondition}"/>. A notifier changes the shared state with an

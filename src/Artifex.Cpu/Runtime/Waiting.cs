@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Artifex.Cpu.Spmd;
+namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// Spin, then yield, then block: the wait of every CPU rendezvous, shaped by a <see cref="WaitPolicy"/>.
