@@ -1,0 +1,127 @@
+using Artifex.Distributed;
+
+namespace Artifex.Cpu.Tests;
+
+/// <summary>
+/// The README's C# versions of the seed's usage examples: each runs here, and its lines must appear verbatim in
+/// README.md in the code block that follows <c>&lt;!-- example:NAME --&gt;</c>.
+/// </summary>
+[Collection(ProcessState.Name)]
+public sealed class ReadmeExamplesTests
+{
+    [Fact]
+    public void Basic_RunsAndIsInReadme()
+    {
+        // example:basic:begin
+        using var provider = new CpuProvider(deviceCount: 4);
+        var dp = new DataParallel();
+        Mesh mesh = new DeviceMeshManager(provider).CreateDataParallelMesh();          // Mesh('data': 4)
+        NamedSharding sharding = dp.CreateDataParallelSharding(mesh);                  // P("data")
+        Tree<GlobalArray> batch = dp.ShardBatch(
+            Tree.Dict(("inputs", HostArray.From(new float[32 * 784], 32, 784)), ("labels", HostArray.From(new int[32], 32))),
+            sharding);                                                                 // 8 rows per device
+        Console.WriteLine(batch["inputs"].Value.Shards[0].Shape[0]);                  // 8
+        batch.DisposeLeaves();
+        // example:basic:end
+        AssertInReadme("basic");
+    }
+
+    [Fact]
+    public void ShardingModelState_RunsAndIsInReadme()
+    {
+        // example:model-state:begin
+        using var provider = new CpuProvider(deviceCount: 4);
+        var dp = new DataParallel();
+        Mesh mesh = new DeviceMeshManager(provider).CreateHybridMesh(dataParallelSize: 2, modelParallelSize: 2);
+        Tree<HostArray> state = Tree.Dict<HostArray>(
+            ("params", Tree.Dict(("kernel", HostArray.From(new float[784 * 512], 784, 512)))),
+            ("step", HostArray.Scalar(0L)));                                           // optimizer state is a tree like any other
+        Tree<GlobalArray> replicated = dp.ShardModelState(state, mesh);                // P() everywhere (default)
+        Tree<GlobalArray> sharded = dp.ShardModelState(state, mesh, ParamSharding.Shard); // dim 0 over "data"; the step stays replicated
+        Console.WriteLine(sharded["params"]["kernel"].Value.Shards[0].Shape[0]);      // 392
+        replicated.DisposeLeaves();
+        sharded.DisposeLeaves();
+        // example:model-state:end
+        AssertInReadme("model-state");
+    }
+
+    [Fact]
+    public void GradientAggregation_RunsAndIsInReadme()
+    {
+        var results = new float[4];
+        // example:gradients:begin
+        using var provider = new CpuProvider(deviceCount: 4);
+        var dp = new DataParallel();
+        Mesh mesh = new DeviceMeshManager(provider).CreateDataParallelMesh(axisName: "batch");
+        provider.RunSpmd(mesh, context =>                                              // shard_map over the mesh
+        {
+            float g = context.DeviceIndex + 1;                                         // per-device gradients 1, 2, 3, 4
+            Tree<DeviceArray> grads = Tree.Dict<DeviceArray>(("w", DeviceArray.FromHost(context.Device, new HostArray<float>([g, 2 * g], 2))));
+            Tree<DeviceArray> mean = dp.AllReduceGradients(grads);                     // mean over "batch": [2.5, 5] everywhere
+            results[context.DeviceIndex] = ((DeviceArray<float>)mean["w"].Value).ToArray()[0];
+            mean.DisposeLeaves();
+            grads.DisposeLeaves();
+        });
+        // example:gradients:end
+        Assert.Equal([2.5f, 2.5f, 2.5f, 2.5f], results);
+        AssertInReadme("gradients");
+    }
+
+    [Fact]
+    public void StaticMethods_RunAndAreInReadme()
+    {
+        // example:static:begin
+        using var provider = new CpuProvider(deviceCount: 2);
+        Mesh mesh = new DeviceMeshManager(provider).CreateDataParallelMesh();
+        NamedSharding sharding = DataParallel.CreateDataParallelShardingStatic(mesh);
+        Tree<GlobalArray> batch = DataParallel.ShardBatchStatic(Tree.Dict(("x", HostArray.From(new float[8], 4, 2))), sharding);
+        provider.RunSpmd(mesh, context =>
+        {
+            using DeviceArray<float> g = DeviceArray.FromHost(context.Device, new HostArray<float>([1f], 1));
+            Tree<DeviceArray> sum = DataParallel.AllReduceGradientsStatic(g, "sum", axisName: "data"); // [2] on both devices
+            sum.DisposeLeaves();
+        });
+        batch.DisposeLeaves();
+        // example:static:end
+        Assert.Equal(0, provider.LiveBufferCount);
+        AssertInReadme("static");
+    }
+
+    private static void AssertInReadme(string name)
+    {
+        string root = RepositoryRoot();
+        string source = File.ReadAllText(Path.Combine(root, "tests", "Artifex.Cpu.Tests", "ReadmeExamplesTests.cs"));
+        string readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        string[] expected = Lines(Between(source, $"// example:{name}:" + "begin", $"// example:{name}:" + "end"));
+        string marker = $"<!-- example:{name} -->";
+        int at = readme.IndexOf(marker, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"README.md has no {marker}");
+        string block = Between(readme[at..], "```csharp", "```");
+        Assert.Equal(expected, Lines(block).Where(static l => !(l.StartsWith("using ", StringComparison.Ordinal) && l.EndsWith(';') && l.IndexOf(' ', 6) < 0)).ToArray());
+    }
+
+    private static string Between(string text, string begin, string end)
+    {
+        int start = text.IndexOf(begin, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"'{begin}' not found");
+        start += begin.Length;
+        int stop = text.IndexOf(end, start, StringComparison.Ordinal);
+        Assert.True(stop >= 0, $"'{end}' not found");
+        return text[start..stop];
+    }
+
+    private static string[] Lines(string text) => [.. text.Split('\n').Select(static l => l.Trim()).Where(static l => l.Length > 0)];
+
+    private static string RepositoryRoot()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Artifex.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Artifex.sln not found above " + AppContext.BaseDirectory);
+    }
+}
