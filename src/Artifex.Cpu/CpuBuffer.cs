@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Artifex.Cpu;
 
 /// <summary>A buffer of an emulated CPU device: 64-byte aligned native memory, off the GC heap.</summary>
@@ -9,14 +7,18 @@ internal sealed unsafe class CpuBuffer : DeviceBuffer
     public const int Alignment = 64;
 
     private readonly void* _pointer;
+    private readonly CpuMemoryPool _pool;
 
-    public CpuBuffer(CpuProvider provider, Device device, Type elementType, int elementSize, long length)
+    public CpuBuffer(CpuProvider provider, CpuMemoryPool pool, Device device, Type elementType, int elementSize, long length)
         : base(provider, device, elementType, elementSize, length)
     {
+        _pool = pool;
+
         // Zero-length buffers still get a real allocation so every live buffer has a distinct pointer.
-        nuint bytes = (nuint)Math.Max(SizeInBytes, 1);
-        _pointer = NativeMemory.AlignedAlloc(bytes, Alignment);
+        _pointer = pool.Rent(AllocationBytes);
     }
+
+    private nuint AllocationBytes => (nuint)Math.Max(SizeInBytes, 1);
 
     public void* Pointer => _pointer;
 
@@ -25,5 +27,5 @@ internal sealed unsafe class CpuBuffer : DeviceBuffer
     public Span<T> AsSpan<T>()
         where T : unmanaged => new(_pointer, checked((int)Length));
 
-    protected override void Free() => NativeMemory.AlignedFree(_pointer);
+    protected override void Free() => _pool.Return(_pointer, AllocationBytes);
 }

@@ -23,8 +23,12 @@ public sealed class CpuProvider : DeviceProvider
     /// <summary>The device count when neither the constructor nor the environment sets one.</summary>
     public const int DefaultDeviceCount = 1;
 
+    /// <summary>The default of <see cref="CachedBytesLimit"/>: 1 GiB.</summary>
+    public const long DefaultCachedBytesLimit = 1L << 30;
+
     private readonly ImmutableArray<Device> _devices;
     private readonly int[] _busy;
+    private readonly CpuMemoryPool _pool = new(DefaultCachedBytesLimit);
     private readonly Lock _workersLock = new();
     private DeviceWorker[]? _workers;
     private HostCollectiveRunner? _hostRunner;
@@ -49,6 +53,28 @@ public sealed class CpuProvider : DeviceProvider
 
     /// <inheritdoc/>
     public override IReadOnlyList<Device> Devices => _devices;
+
+    /// <summary>
+    /// Gets or sets how many bytes of freed buffers the provider keeps for reuse (same-size allocations then skip the
+    /// system allocator and the page faults of fresh memory). 0 frees at once. Default 1 GiB.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public long CachedBytesLimit
+    {
+        get => _pool.LimitBytes;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _pool.LimitBytes = value;
+            if (_pool.CachedBytes > value)
+            {
+                _pool.Trim();
+            }
+        }
+    }
+
+    /// <summary>Gets the bytes of freed buffers currently kept for reuse.</summary>
+    public long CachedBytes => _pool.CachedBytes;
 
     /// <summary>Reads the device count from <c>ARTIFEX_CPU_DEVICES</c>, or returns <see cref="DefaultDeviceCount"/> when it is unset.</summary>
     /// <returns>The device count.</returns>
@@ -120,6 +146,35 @@ public sealed class CpuProvider : DeviceProvider
     }
 
     /// <inheritdoc/>
+    protected override void ScaleCore(DeviceBuffer buffer, double factor, bool divide)
+    {
+        if (buffer.ElementType == typeof(float))
+        {
+            Span<float> x = GetSpan<float>(buffer);
+            if (divide)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Divide(x, (float)factor, x);
+            }
+            else
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(x, (float)factor, x);
+            }
+        }
+        else
+        {
+            Span<double> x = GetSpan<double>(buffer);
+            if (divide)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Divide(x, factor, x);
+            }
+            else
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(x, factor, x);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -141,11 +196,15 @@ public sealed class CpuProvider : DeviceProvider
         }
 
         base.Dispose(disposing);
+        if (disposing)
+        {
+            _pool.Dispose();
+        }
     }
 
     /// <inheritdoc/>
     protected override DeviceBuffer AllocateCore(Device device, Type elementType, int elementSize, long length) =>
-        new CpuBuffer(this, device, elementType, elementSize, length);
+        new CpuBuffer(this, _pool, device, elementType, elementSize, length);
 
     /// <inheritdoc/>
     protected override unsafe void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset)

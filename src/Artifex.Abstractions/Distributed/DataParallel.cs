@@ -141,6 +141,69 @@ public sealed partial class DataParallel
     public Tree<DeviceArray> AllReduceGradients(Tree<DeviceArray> gradients, string reduceType, string axisName = "batch") =>
         AllReduceGradients(gradients, ParseReduceType(reduceType), axisName);
 
+    /// <summary>
+    /// The weighted mean of gradients for unequal per-device batches: <c>Σ nᵢ·gᵢ / Σ nᵢ</c> over the axis, so the result
+    /// equals the gradient of the mean loss over the global batch (a plain mean of per-device means is biased when the
+    /// batch sizes differ). Each participant passes its own weight, usually its local batch size.
+    /// </summary>
+    /// <param name="gradients">This participant's gradients (the mean over its own samples). Single or Double leaves.</param>
+    /// <param name="weight">This participant's weight (its sample count); finite and not negative.</param>
+    /// <param name="axisName">The axis to reduce over.</param>
+    /// <returns>New arrays the caller owns.</returns>
+    /// <remarks>
+    /// Computed as: every element scaled by the participant's weight, summed in rank order (the same deterministic
+    /// collective), then divided once by the rank-order sum of the weights. Uses the real collectives of the region.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="weight"/> is negative, NaN or infinite.</exception>
+    /// <exception cref="InvalidOperationException">Outside a region that binds the axis, or the weights sum to zero.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "An instance member beside AllReduceGradients.")]
+    public Tree<DeviceArray> AllReduceGradientsWeighted(Tree<DeviceArray> gradients, double weight, string axisName = "batch")
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(axisName);
+        if (!double.IsFinite(weight) || weight < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, "A weight is a finite, non-negative sample count.");
+        }
+
+        _ = Collectives.AxisSize(axisName);
+        if (gradients.LeafCount == 0)
+        {
+            return gradients;
+        }
+
+        SpmdContext context = SpmdContext.Current!;
+        DeviceProvider provider = context.Device.Provider!;
+        double total;
+        using (DeviceArray<double> w = DeviceArray.FromHost(context.Device, (HostArray<double>)HostArray.Scalar(weight)))
+        {
+            Collectives.AllReduceInPlace(w, ReduceOp.Sum, axisName);
+            total = w.ToArray()[0];
+        }
+
+        if (total <= 0)
+        {
+            throw new InvalidOperationException($"The weights over axis '{axisName}' sum to zero, so their weighted mean is undefined.");
+        }
+
+        return MapOwned(gradients, leaf =>
+        {
+            DeviceArray scaled = leaf.Clone();
+            try
+            {
+                provider.Scale(scaled.Buffer, weight);
+                Collectives.AllReduceInPlace(scaled, ReduceOp.Sum, axisName);
+                provider.Divide(scaled.Buffer, total);
+                return scaled;
+            }
+            catch
+            {
+                scaled.Dispose();
+                throw;
+            }
+        });
+    }
+
     internal static string UnsupportedReduceType(string? reduceType) => $"Unsupported reduce_type: {reduceType ?? "None"}. Use 'mean' or 'sum'.";
 
     internal static ReduceOp ParseReduceType(string? reduceType) => reduceType switch
