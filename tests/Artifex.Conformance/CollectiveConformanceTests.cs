@@ -30,7 +30,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             var data = new TheoryData<int, string>();
             foreach (int n in new[] { 2, 4, 8 })
             {
-                foreach (string what in new[] { "shape", "type", "op", "collective" })
+                foreach (string what in new[] { "shape", "type", "op", "root", "collective" })
                 {
                     data.Add(n, what);
                 }
@@ -984,6 +984,9 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
                     case "op":
                         AllReduceExpectingFailure<float>(context, 8, odd ? ReduceOp.Max : ReduceOp.Sum, inPlace, unchanged);
                         break;
+                    case "root":
+                        BroadcastExpectingFailure(context, odd ? 0 : 1, inPlace, unchanged);
+                        break;
                     case "collective" when odd:
                         unchanged[rank] = true;
                         Collectives.Barrier("data");
@@ -1258,6 +1261,25 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         Assert.DoesNotMatch(@"\branks? 0\b", error.Message);
         AssertProviderStillRunsRegions(provider, mesh);
     });
+
+    [Fact]
+    public void RunSpmd_ForeignDevicesOrDisposedProvider_Throws()
+    {
+        DeviceProvider provider = CreateProvider(2);
+        using (DeviceProvider other = CreateProvider(2))
+        {
+            var foreign = new Mesh(other.Devices, ("data", 2));
+            int ran = 0;
+            Assert.Throws<ArgumentException>(() => provider.RunSpmd(foreign, _ => Interlocked.Increment(ref ran)));
+            Assert.Equal(0, ran);
+        }
+
+        var mesh = new Mesh(provider.Devices, ("data", 2));
+        provider.RunSpmd(mesh, _ => { });
+        Assert.Equal(0, provider.LiveBufferCount);
+        provider.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => provider.RunSpmd(mesh, _ => { }));
+    }
 
     [Fact]
     public void RunSpmd_NestedRegionOnTheSameDevices_ThrowsInvalidOperationException() => WithProvider(2, provider =>
@@ -1648,6 +1670,23 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         finally
         {
             probed.Set();
+        }
+    }
+
+    /// <summary>Calls a broadcast that must fail with <see cref="ArgumentException"/>; records whether the input and output kept their values.</summary>
+    private static void BroadcastExpectingFailure(SpmdContext context, int root, bool inPlace, bool[] unchanged)
+    {
+        float[] values = [.. Enumerable.Range(0, 8).Select(i => (10f * context.DeviceIndex) + i + 1)];
+        float[] sentinel = [.. values.Select(v => -v)];
+        using DeviceArray<float> x = DeviceArray.FromHost(context.Device, new HostArray<float>(values, 8));
+        using DeviceArray<float> output = DeviceArray.FromHost(context.Device, new HostArray<float>(sentinel, 8));
+        try
+        {
+            context.Broadcast(x, inPlace ? x : output, root, context.GetAxisGroup("data"));
+        }
+        finally
+        {
+            unchanged[context.DeviceIndex] = x.ToArray().SequenceEqual(values) && output.ToArray().SequenceEqual(sentinel);
         }
     }
 

@@ -112,19 +112,25 @@ public sealed class CpuCollectiveDeterminismTests
         {
             using DeviceArray<float> x = DeviceArray.FromHost(context.Device, new HostArray<float>(new float[100_000], 100_000));
             AxisGroup group = context.GetAxisGroup("data");
-            for (int i = 0; i < 5; i++)
+            // Warm up the exact calls measured below (first-call caches, tiering), then keep the best of three windows:
+            // a per-call allocation shows in every window, a one-off runtime allocation in at most one.
+            long best = long.MaxValue;
+            for (int window = -1; window < 3; window++)
             {
-                context.AllReduce(x, x, ReduceOp.Sum, group);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 100; i++)
+                {
+                    context.AllReduce(x, x, ReduceOp.Sum, group);
+                    Collectives.AllReduceInPlace(x, ReduceOp.Mean, "data");
+                }
+
+                if (window >= 0)
+                {
+                    best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
+                }
             }
 
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 200; i++)
-            {
-                context.AllReduce(x, x, ReduceOp.Sum, group);
-                Collectives.AllReduceInPlace(x, ReduceOp.Mean, "data");
-            }
-
-            allocated[context.DeviceIndex] = GC.GetAllocatedBytesForCurrentThread() - before;
+            allocated[context.DeviceIndex] = best;
         });
         Assert.Equal([0L, 0L], allocated);
     }
