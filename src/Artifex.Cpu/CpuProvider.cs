@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Artifex.Cpu.Runtime;
+using Microsoft.Extensions.Logging;
 
 namespace Artifex.Cpu;
 
@@ -50,6 +51,29 @@ public sealed class CpuProvider : DeviceProvider
         _devices = [.. Enumerable.Range(0, deviceCount).Select(id => CreateDevice(id, PlatformName))];
         _busy = new int[deviceCount];
     }
+
+    /// <summary>Creates a provider from options, logging to <paramref name="logger"/> (the constructor dependency injection uses).</summary>
+    /// <param name="options">The options; <see cref="CpuProviderOptions.DeviceCount"/> null reads <c>ARTIFEX_CPU_DEVICES</c>.</param>
+    /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The device count is below 1, or a limit is negative.</exception>
+    public CpuProvider(CpuProviderOptions options, ILogger<CpuProvider>? logger = null)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).DeviceCount ?? ReadDeviceCount())
+    {
+        if (logger is not null)
+        {
+            Logger = logger;
+        }
+
+        CachedBytesLimit = options.CachedBytesLimit;
+        CollectiveTimeout = options.CollectiveTimeout;
+        CpuLog.Started(Logger, _devices.Length, SimdWidthBits, Environment.ProcessorCount, ThreadAffinity.IsEnabled);
+    }
+
+    /// <summary>Gets the widest SIMD vector the collective kernels use on this machine, in bits (0 for scalar code).</summary>
+    public static int SimdWidthBits =>
+        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512
+        : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? 256
+        : System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? 128 : 0;
 
     /// <inheritdoc/>
     public override IReadOnlyList<Device> Devices => _devices;
@@ -119,6 +143,16 @@ public sealed class CpuProvider : DeviceProvider
             }
 
             region.Complete();
+        }
+        catch (TimeoutException error)
+        {
+            CpuLog.CollectiveTimedOut(Logger, mesh, error.Message);
+            throw;
+        }
+        catch (Exception error)
+        {
+            CpuLog.RegionAborted(Logger, mesh, error.GetType().Name, error.Message);
+            throw;
         }
         finally
         {

@@ -24,7 +24,7 @@ public static class CudaAvailability
     {
         if (!NativeLibrary.TryLoad(DriverLibrary, out IntPtr handle))
         {
-            return $"The CUDA driver library {DriverLibrary} was not found (no NVIDIA driver on this machine); use the CPU provider.";
+            return $"the CUDA driver library {DriverLibrary} was not found (no NVIDIA driver on this machine).";
         }
 
         NativeLibrary.Free(handle);

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Artifex;
 
@@ -40,6 +42,9 @@ public abstract partial class DeviceProvider : IDisposable
         get => Volatile.Read(ref s_default);
         set => Volatile.Write(ref s_default, value);
     }
+
+    /// <summary>Gets or sets the logger (provider start, collective timeouts and aborts, buffers freed at disposal). A no-op logger by default.</summary>
+    protected ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>Gets the platform name of the devices this provider owns.</summary>
     public string Platform { get; }
@@ -141,12 +146,21 @@ public abstract partial class DeviceProvider : IDisposable
 
         if (disposing)
         {
+            int leaked = 0;
+            long bytes = 0;
             foreach (DeviceBuffer buffer in _liveBuffers.Keys)
             {
                 if (buffer.MarkDisposed())
                 {
+                    leaked++;
+                    bytes += buffer.SizeInBytes;
                     Release(buffer);
                 }
+            }
+
+            if (leaked > 0)
+            {
+                ProviderLog.FreedLiveBuffers(Logger, Platform, leaked, bytes);
             }
         }
 

@@ -14,6 +14,8 @@ internal static partial class ThreadAffinity
     private static readonly bool s_enabled =
         OperatingSystem.IsLinux() && !string.Equals(Environment.GetEnvironmentVariable(Variable), "0", StringComparison.Ordinal);
 
+    public static bool IsEnabled => s_enabled;
+
     /// <summary>Pins the calling thread to one core; returns false (and changes nothing) when pinning is off or fails.</summary>
     public static unsafe bool TryPinCurrentThread(int index)
     {

@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Logging;
+
+namespace Artifex;
+
+/// <summary>Log messages of the provider base class (source-generated, allocation-free when disabled).</summary>
+internal static partial class ProviderLog
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "The {Platform} provider freed {Count} device buffers ({Bytes} bytes) that were still live when it was disposed.")]
+    public static partial void FreedLiveBuffers(ILogger logger, string platform, int count, long bytes);
+}
