@@ -61,6 +61,27 @@ public sealed class ArtifexServiceCollectionTests
     }
 
     [Fact]
+    public void NegativeCacheLimitAndZeroTimeout_FailAtStartNamingTheKeys()
+    {
+        using ServiceProvider services = new ServiceCollection().AddArtifex().AddArtifexCpu(o =>
+        {
+            o.CachedBytesLimit = -1;
+            o.CollectiveTimeout = TimeSpan.Zero;
+        }).BuildServiceProvider(s_strict);
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<DeviceProvider>());
+        Assert.Contains("Artifex:Cpu:CachedBytesLimit must not be negative, but is -1.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Artifex:Cpu:CollectiveTimeout must be positive, but is 00:00:00.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EmptyProviderName_FailsAtStart()
+    {
+        using ServiceProvider services = new ServiceCollection().AddArtifex(o => o.Provider = " ").AddArtifexCpu().BuildServiceProvider(s_strict);
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<DataParallel>() is not null && services.GetRequiredService<DeviceMeshManager>() is not null);
+        Assert.Contains("Artifex:Provider is empty. Registered providers: cpu.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CudaChosen_FailsAtStartSayingWhyAndHowToFallBack_NeverDllNotFound()
     {
         using ServiceProvider services = new ServiceCollection().AddArtifex(o => o.Provider = "cuda").AddArtifexCpu().AddArtifexCuda().BuildServiceProvider(s_strict);

@@ -52,12 +52,16 @@ public sealed class DistributedMetricsTests
         Assert.Contains("Unknown reduce op 'median' for metric 'loss'", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Reductions_RealCollectivesOnFourDevices_ValuesEverywhere()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void Reductions_RealCollectives_ValuesOnEveryDevice(int n)
     {
-        using var provider = new CpuProvider(4);
+        using var provider = new CpuProvider(n);
         Mesh mesh = new DeviceMeshManager(provider).CreateDataParallelMesh(axisName: "batch");
-        var rows = new float[4][];
+        var rows = new float[n][];
         provider.RunSpmd(mesh, context =>
         {
             float v = context.DeviceIndex + 1;
@@ -68,9 +72,9 @@ public sealed class DistributedMetricsTests
             Tree<DeviceArray> mean = dm.ReduceMean(metrics);
             Tree<DeviceArray> sum = DistributedMetrics.ReduceSumStatic(metrics);
             Tree<DeviceArray> max = dm.ReduceMax(metrics);
-            Tree<DeviceArray> min = dm.ReduceMin(metrics);
+            Tree<DeviceArray> min = DistributedMetrics.ReduceMinStatic(metrics);
             Tree<DeviceArray> custom = dm.ReduceCustom(metrics, new Dictionary<string, string?>(StringComparer.Ordinal) { ["loss"] = "max", ["nested"] = "sum" });
-            Tree<DeviceArray> gathered = dm.AllGather(metrics);
+            Tree<DeviceArray> gathered = DistributedMetrics.AllGatherStatic(metrics);
             rows[context.DeviceIndex] =
             [
                 Value(mean["loss"]), Value(sum["nested"]["count"]), Value(max["loss"]), Value(min["loss"]),
@@ -81,8 +85,27 @@ public sealed class DistributedMetricsTests
                 t.DisposeLeaves();
             }
         });
-        Assert.All(rows, r => Assert.Equal([2.5f, 100f, 4f, 1f, 4f, 100f, 1f, 2f, 3f, 4f], r));
+        float total = n * (n + 1) / 2f;
+        float[] expected = [total / n, 10 * total, n, 1, n, 10 * total, .. Enumerable.Range(1, n).Select(i => (float)i)];
+        Assert.All(rows, r => Assert.Equal(expected, r));
         Assert.Equal(0, provider.LiveBufferCount);
+    }
+
+    [Fact]
+    public void ReduceMean_TwoByTwoMeshOverData_WithinEachModelCoordinate()
+    {
+        using var provider = new CpuProvider(4);
+        Mesh mesh = new DeviceMeshManager(provider).CreateHybridMesh(2, 2);
+        var values = new float[4];
+        provider.RunSpmd(mesh, context =>
+        {
+            Tree<DeviceArray> metrics = Tree.Dict<DeviceArray>(("loss", DeviceArray.FromHost(context.Device, (HostArray<float>)HostArray.Scalar(context.DeviceIndex * 2f))));
+            Tree<DeviceArray> mean = new DistributedMetrics().ReduceMean(metrics, "data");
+            values[context.DeviceIndex] = Value(mean["loss"]);
+            mean.DisposeLeaves();
+            metrics.DisposeLeaves();
+        });
+        Assert.Equal([2f, 4f, 2f, 4f], values);
     }
 
     [Fact]
