@@ -89,39 +89,12 @@ public sealed class ReadmeExamplesTests
 
     private static void AssertInReadme(string name)
     {
-        string root = RepositoryRoot();
-        string source = File.ReadAllText(Path.Combine(root, "tests", "Artifex.Cpu.Tests", "ReadmeExamplesTests.cs"));
-        string readme = File.ReadAllText(Path.Combine(root, "README.md"));
-        string[] expected = Lines(Between(source, $"// example:{name}:" + "begin", $"// example:{name}:" + "end"));
+        string source = ReadmeText.Read("tests", "Artifex.Cpu.Tests", "ReadmeExamplesTests.cs");
+        string readme = ReadmeText.Read("README.md");
+        string[] expected = ReadmeText.Lines(ReadmeText.Between(source, $"// example:{name}:" + "begin", $"// example:{name}:" + "end"));
         string marker = $"<!-- example:{name} -->";
         int at = readme.IndexOf(marker, StringComparison.Ordinal);
         Assert.True(at >= 0, $"README.md has no {marker}");
-        string block = Between(readme[at..], "```csharp", "```");
-        Assert.Equal(expected, Lines(block).Where(static l => !(l.StartsWith("using ", StringComparison.Ordinal) && l.EndsWith(';') && l.IndexOf(' ', 6) < 0)).ToArray());
-    }
-
-    private static string Between(string text, string begin, string end)
-    {
-        int start = text.IndexOf(begin, StringComparison.Ordinal);
-        Assert.True(start >= 0, $"'{begin}' not found");
-        start += begin.Length;
-        int stop = text.IndexOf(end, start, StringComparison.Ordinal);
-        Assert.True(stop >= 0, $"'{end}' not found");
-        return text[start..stop];
-    }
-
-    private static string[] Lines(string text) => [.. text.Split('\n').Select(static l => l.Trim()).Where(static l => l.Length > 0)];
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Artifex.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Artifex.sln not found above " + AppContext.BaseDirectory);
+        Assert.Equal(expected, ReadmeText.CodeLines(ReadmeText.Between(readme[at..], "```csharp", "```")));
     }
 }

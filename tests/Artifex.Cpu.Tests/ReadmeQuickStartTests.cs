@@ -29,13 +29,13 @@ public sealed class ReadmeQuickStartTests
     [Fact]
     public void QuickStart_IsVerbatimInReadme()
     {
-        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
-        string source = File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "Artifex.Cpu.Tests", "ReadmeQuickStartTests.cs"));
+        string readme = ReadmeText.Read("README.md");
+        string source = ReadmeText.Read("tests", "Artifex.Cpu.Tests", "ReadmeQuickStartTests.cs");
+
         // The markers are split so that this line does not match them itself.
-        string[] expected = Between(source, "// quickstart:" + "begin", "// quickstart:" + "end");
+        string[] expected = ReadmeText.Lines(ReadmeText.Between(source, "// quickstart:" + "begin", "// quickstart:" + "end"));
         Assert.NotEmpty(expected);
-        string[] readmeBlock = Between(readme, "```csharp", "```");
-        Assert.Equal(expected, readmeBlock.Where(static l => !IsUsingDirective(l)).ToArray());
+        Assert.Equal(expected, ReadmeText.CodeLines(ReadmeText.Between(readme, "```csharp", "```")));
     }
 
     private static void QuickStart()
@@ -57,31 +57,5 @@ public sealed class ReadmeQuickStartTests
 
         placed.DisposeLeaves();                                                // device memory is freed explicitly
         // quickstart:end
-    }
-
-    private static string[] Between(string text, string begin, string end)
-    {
-        int start = text.IndexOf(begin, StringComparison.Ordinal);
-        Assert.True(start >= 0, $"'{begin}' not found");
-        start += begin.Length;
-        int stop = text.IndexOf(end, start, StringComparison.Ordinal);
-        Assert.True(stop >= 0, $"'{end}' not found");
-        return [.. text[start..stop].Split('\n').Select(static l => l.Trim()).Where(static l => l.Length > 0)];
-    }
-
-    private static bool IsUsingDirective(string line) =>
-        line.StartsWith("using ", StringComparison.Ordinal) && line.EndsWith(';') && line.IndexOf(' ', 6) < 0;
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Artifex.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Artifex.sln not found above " + AppContext.BaseDirectory);
     }
 }
