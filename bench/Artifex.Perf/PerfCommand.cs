@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace Artifex.Perf;
+
+/// <summary>One subcommand per collective, with nccl-tests' option names where they exist.</summary>
+internal static class PerfCommand
+{
+    public static Command Create(CollectiveKind kind)
+    {
+        var provider = new Option<string>("--provider") { Description = "Provider: cpu (cuda once it exists).", DefaultValueFactory = _ => "cpu" };
+        var devices = new Option<int>("--devices", "-g") { Description = "Number of devices N.", DefaultValueFactory = _ => 2 };
+        var minBytes = new Option<string>("--minbytes", "-b") { Description = "Smallest size, with K/M/G suffixes.", DefaultValueFactory = _ => "4K" };
+        var maxBytes = new Option<string>("--maxbytes", "-e") { Description = "Largest size, with K/M/G suffixes.", DefaultValueFactory = _ => "16M" };
+        var factor = new Option<double>("--stepfactor", "-f") { Description = "Multiply the size by this factor each step.", DefaultValueFactory = _ => 4 };
+        var iterations = new Option<int>("--iters", "-n") { Description = "Timed iterations per size.", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup_iters", "-w") { Description = "Warm-up iterations per size.", DefaultValueFactory = _ => 5 };
+        var op = new Option<string>("--op", "-o") { Description = "Reduction: sum, mean, max, min (allreduce).", DefaultValueFactory = _ => "sum" };
+        var type = new Option<string>("--datatype", "-d") { Description = "Element type: float, double, int.", DefaultValueFactory = _ => "float" };
+        var form = new Option<string>("--form") { Description = "region (inside an SPMD region) or host (single-controller; allreduce only).", DefaultValueFactory = _ => "region" };
+        var output = new Option<string?>("--output") { Description = "Also write the rows to a .json or .csv file." };
+        var warmupSeconds = new Option<double>("--warmup_seconds") { Description = "Touch fresh buffers this long before timing each size (fresh memory is slow on some VMs).", DefaultValueFactory = _ => 0.2 };
+        var compareMpi = new Option<bool>("--compare-mpi") { Description = "Run OpenMPI's MPI_Allreduce with the same N and sizes and print the ratio (allreduce, float, sum)." };
+        var command = new Command(Report.Name(kind), $"Measure {Report.Name(kind)}.")
+        {
+            provider, devices, minBytes, maxBytes, factor, iterations, warmup, op, type, form, output, compareMpi, warmupSeconds,
+        };
+        command.SetAction(result =>
+        {
+            string? error = Validate(kind, result.GetValue(provider)!, result.GetValue(devices), result.GetValue(minBytes)!, result.GetValue(maxBytes)!,
+                result.GetValue(factor), result.GetValue(iterations), result.GetValue(warmup), result.GetValue(op)!, result.GetValue(type)!, result.GetValue(form)!,
+                out long min, out long max, out ReduceOp reduceOp);
+            if (error is not null)
+            {
+                Console.Error.WriteLine($"artifex-perf: {error}");
+                return 2;
+            }
+
+            var settings = new PerfSettings(kind, result.GetValue(provider)!, result.GetValue(devices), min, max, result.GetValue(factor),
+                result.GetValue(iterations), result.GetValue(warmup), reduceOp, result.GetValue(type)!, string.Equals(result.GetValue(form), "host", StringComparison.Ordinal),
+                result.GetValue(output), result.GetValue(compareMpi), Math.Max(0, result.GetValue(warmupSeconds)));
+            return PerfRun.Execute(settings, Console.Out);
+        });
+        return command;
+    }
+
+    private static string? Validate(
+        CollectiveKind kind, string provider, int devices, string minText, string maxText, double factor, int iterations, int warmup,
+        string opText, string type, string form, out long min, out long max, out ReduceOp op)
+    {
+        op = ReduceOp.Sum;
+        max = 0;
+        if (!ByteSize.TryParse(minText, out min) || !ByteSize.TryParse(maxText, out max) || min <= 0 || max < min)
+        {
+            return $"sizes must be positive with --minbytes <= --maxbytes (got '{minText}' and '{maxText}'); suffixes K, M, G are powers of 1024.";
+        }
+
+        string? problem = (provider, devices, factor, iterations, warmup, type, form) switch
+        {
+            (not "cpu", _, _, _, _, _, _) => $"provider '{provider}' is not available: only 'cpu' exists in this version.",
+            (_, < 1, _, _, _, _, _) => $"--devices must be at least 1, not {devices}.",
+            (_, _, <= 1, _, _, _, _) => $"--stepfactor must be above 1, not {factor.ToString(CultureInfo.InvariantCulture)}.",
+            (_, _, _, < 1, _, _, _) => $"--iters must be at least 1, not {iterations}.",
+            (_, _, _, _, < 0, _, _) => $"--warmup_iters must not be negative, not {warmup}.",
+            (_, _, _, _, _, not ("float" or "double" or "int"), _) => $"--datatype must be float, double or int, not '{type}'.",
+            (_, _, _, _, _, _, not ("region" or "host")) => $"--form must be region or host, not '{form}'.",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (string.Equals(form, "host", StringComparison.Ordinal) && kind != CollectiveKind.AllReduce)
+        {
+            return "--form host supports allreduce only (the host-issued collective is AllReduceShards).";
+        }
+
+        op = opText switch
+        {
+            "sum" => ReduceOp.Sum,
+            "mean" => ReduceOp.Mean,
+            "max" => ReduceOp.Max,
+            "min" => ReduceOp.Min,
+            _ => (ReduceOp)(-1),
+        };
+        if (op is < ReduceOp.Mean or > ReduceOp.Min)
+        {
+            return $"--op must be sum, mean, max or min, not '{opText}'.";
+        }
+
+        if (op == ReduceOp.Mean && string.Equals(type, "int", StringComparison.Ordinal))
+        {
+            return "--op mean needs a floating-point --datatype (the mean of integers is not an integer).";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,20 @@
+using System.Runtime.InteropServices;
+
+namespace Artifex.Perf;
+
+/// <summary>One size of a run: the nccl-tests columns plus the bound over the same working set and the MPI peer.</summary>
+[StructLayout(LayoutKind.Auto)]
+internal readonly record struct ResultRow(
+    long Bytes,
+    long Count,
+    string Type,
+    string RedOp,
+    double TimeMicros,
+    double AlgBandwidth,
+    double BusBandwidth,
+    long Wrong,
+    double BoundMicros,
+    double? MpiMicros)
+{
+    public double PercentOfBound => 100 * BoundMicros / TimeMicros;
+}
