@@ -7,6 +7,18 @@ internal static class PerfRun
 {
     public static int Execute(PerfSettings settings, TextWriter output)
     {
+        List<ResultRow> rows = Measure(settings, output);
+        if (settings.OutputPath is not null)
+        {
+            Report.Write(settings.OutputPath, rows);
+        }
+
+        return rows.Any(static r => r.Wrong != 0) ? 1 : 0;
+    }
+
+    /// <summary>Runs the sweep, printing the nccl-tests table as it goes, and returns the rows.</summary>
+    public static List<ResultRow> Measure(PerfSettings settings, TextWriter output)
+    {
         using var provider = new CpuProvider(settings.Devices);
         Dictionary<long, double> mpi = settings.CompareMpi && settings.Kind == CollectiveKind.AllReduce
             ? MpiPeer.Run(settings.Devices, settings.MinBytes, settings.MaxBytes, output)
@@ -30,11 +42,6 @@ internal static class PerfRun
         }
 
         Report.Footer(rows, output);
-        if (settings.OutputPath is not null)
-        {
-            Report.Write(settings.OutputPath, rows);
-        }
-
-        return rows.Any(static r => r.Wrong != 0) ? 1 : 0;
+        return rows;
     }
 }

@@ -7,4 +7,5 @@ foreach (CollectiveKind kind in Enum.GetValues<CollectiveKind>())
     root.Subcommands.Add(PerfCommand.Create(kind));
 }
 
+root.Subcommands.Add(PlotCommand.Create());
 return root.Parse(args).Invoke();

@@ -134,7 +134,7 @@ public sealed class Tree<T>
         where TResult : notnull
     {
         ArgumentNullException.ThrowIfNull(selector);
-        return MapWithPath((_, leaf) => selector(leaf));
+        return MapCore(selector);
     }
 
     /// <summary>Applies a function to every leaf and its path.</summary>
@@ -179,6 +179,16 @@ public sealed class Tree<T>
         new(TreeKind.Dict, default, sortedKeys, children);
 
     internal static Tree<T> CreateList(ImmutableArray<Tree<T>> children) => new(TreeKind.List, default, [], children);
+
+    /// <summary>Map without building paths: a path per node would allocate for every leaf of every step.</summary>
+    private Tree<TResult> MapCore<TResult>(Func<T, TResult> selector)
+        where TResult : notnull => Kind switch
+    {
+        TreeKind.Leaf => Tree<TResult>.CreateLeaf(selector(_value!)),
+        TreeKind.Empty => Tree<TResult>.CreateEmpty(),
+        TreeKind.Dict => Tree<TResult>.CreateDict(Keys, [.. Children.Select(c => c.MapCore(selector))]),
+        _ => Tree<TResult>.CreateList([.. Children.Select(c => c.MapCore(selector))]),
+    };
 
     internal Tree<TResult> MapCore<TResult>(TreePath path, Func<TreePath, T, TResult> selector)
         where TResult : notnull => Kind switch
