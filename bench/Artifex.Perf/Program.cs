@@ -8,4 +8,17 @@ foreach (CollectiveKind kind in Enum.GetValues<CollectiveKind>())
 }
 
 root.Subcommands.Add(PlotCommand.Create());
-return root.Parse(args).Invoke();
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // Bad arguments: a clear message and exit code 2, as for values the commands reject themselves.
+    foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+    {
+        Console.Error.WriteLine($"artifex-perf: {error.Message}");
+    }
+
+    Console.Error.WriteLine("Run 'artifex-perf --help' for the commands and options.");
+    return 2;
+}
+
+return parsed.Invoke();
