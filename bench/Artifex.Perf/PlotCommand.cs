@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using System.Numerics;
+using System.Text;
 using ScottPlot;
 
 namespace Artifex.Perf;

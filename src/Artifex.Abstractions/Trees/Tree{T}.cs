@@ -183,12 +183,12 @@ public sealed class Tree<T>
     /// <summary>Map without building paths: a path per node would allocate for every leaf of every step.</summary>
     private Tree<TResult> MapCore<TResult>(Func<T, TResult> selector)
         where TResult : notnull => Kind switch
-    {
-        TreeKind.Leaf => Tree<TResult>.CreateLeaf(selector(_value!)),
-        TreeKind.Empty => Tree<TResult>.CreateEmpty(),
-        TreeKind.Dict => Tree<TResult>.CreateDict(Keys, [.. Children.Select(c => c.MapCore(selector))]),
-        _ => Tree<TResult>.CreateList([.. Children.Select(c => c.MapCore(selector))]),
-    };
+        {
+            TreeKind.Leaf => Tree<TResult>.CreateLeaf(selector(_value!)),
+            TreeKind.Empty => Tree<TResult>.CreateEmpty(),
+            TreeKind.Dict => Tree<TResult>.CreateDict(Keys, [.. Children.Select(c => c.MapCore(selector))]),
+            _ => Tree<TResult>.CreateList([.. Children.Select(c => c.MapCore(selector))]),
+        };
 
     internal Tree<TResult> MapCore<TResult>(TreePath path, Func<TreePath, T, TResult> selector)
         where TResult : notnull => Kind switch
