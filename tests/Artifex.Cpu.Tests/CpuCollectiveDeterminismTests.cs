@@ -63,6 +63,45 @@ public sealed class CpuCollectiveDeterminismTests
     }
 
     [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public unsafe void Kernel_OneOutputPerInput_SpecializedPathsMatchScalarBits(int n)
+    {
+        // Equal input and output counts take the pointer-in-register paths for N = 2, 4 and 8.
+        foreach (int length in new[] { 0, 15, 16, 17, 1023, 4097 })
+        {
+            float[][] inputs = [.. Enumerable.Range(0, n).Select(r => MixedMagnitudes(length, (length * 7) + r))];
+            float[][] simd = [.. Enumerable.Range(0, n).Select(_ => new float[length])];
+            float[][] scalar = [.. Enumerable.Range(0, n).Select(_ => new float[length])];
+            var handles = inputs.Concat(simd).Concat(scalar)
+                .Select(static a => System.Runtime.InteropServices.GCHandle.Alloc(a, System.Runtime.InteropServices.GCHandleType.Pinned)).ToArray();
+            try
+            {
+                nint[] all = [.. handles.Select(static h => h.AddrOfPinnedObject())];
+                foreach (float divisor in new[] { 0f, n })
+                {
+                    CollectiveKernels.Reduce<float, AddOperator<float>>(all.AsSpan(0, n), 0, all.AsSpan(n, n), 0, length, divisor);
+                    CollectiveKernels.ReduceScalar<float, AddOperator<float>>(all.AsSpan(0, n), 0, all.AsSpan(2 * n, n), 0, 0, length, divisor);
+                    for (int k = 0; k < n; k++)
+                    {
+                        Assert.Equal(Bits(scalar[k]), Bits(simd[k]));
+                        Assert.Equal(Bits(scalar[0]), Bits(simd[k]));
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var handle in handles)
+                {
+                    handle.Free();
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(5)]
