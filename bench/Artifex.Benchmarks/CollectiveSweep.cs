@@ -23,23 +23,37 @@ internal static class CollectiveSweep
         bool withNative = !quick && Option(args, "--no-native") is null && !args.Contains("--no-native", StringComparer.Ordinal);
         TextWriter log = Console.Error;
         Dictionary<(int N, long Bytes), double> native = withNative ? NativeAllReducePeer.Run(RepositoryRoot(), log) : [];
+        var rows = new List<(int N, long Bytes, Row Row)>();
+        foreach (int n in deviceCounts)
+        {
+            foreach (long bytes in sizes)
+            {
+                rows.Add((n, bytes, Measure(n, bytes, sampleSeconds)));
+            }
+        }
+
+        // The host's memory bandwidth drifts over seconds: run the native peer again after ours and keep its best time,
+        // as ours is the best of three interleaved rounds.
+        if (withNative)
+        {
+            foreach ((var key, double micros) in NativeAllReducePeer.Run(RepositoryRoot(), log))
+            {
+                native[key] = native.TryGetValue(key, out double first) ? Math.Min(first, micros) : micros;
+            }
+        }
 
         Console.WriteLine($"# float all-reduce (sum, in place), {Environment.ProcessorCount} cores, best of 3 interleaved rounds of the median of {Samples} samples of ~{sampleSeconds * 1e3:0} ms; GB = 1e9 B");
         Console.WriteLine();
         Console.WriteLine("| N | S | in-region µs | algbw GB/s | busbw GB/s | single-controller µs | bound µs (RMW probe, same working set) | in-region % of bound | single-ctl % of bound | native OpenMP µs | native algbw / ours |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
-        foreach (int n in deviceCounts)
+        foreach ((int n, long bytes, Row row) in rows)
         {
-            foreach (long bytes in sizes)
-            {
-                Row row = Measure(n, bytes, sampleSeconds);
-                native.TryGetValue((n, bytes), out double nativeMicros);
-                double algbw = bytes / (row.InRegion * 1e-6) / 1e9;
-                double busbw = algbw * 2 * (n - 1) / n;
-                Console.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"| {n} | {Size(bytes)} | {row.InRegion:0.00} | {algbw:0.00} | {busbw:0.00} | {row.SingleController:0.00} | {row.Probe:0.00} | {100 * row.Probe / row.InRegion:0}% | {100 * row.Probe / row.SingleController:0}% | {(nativeMicros > 0 ? nativeMicros.ToString("0.00", CultureInfo.InvariantCulture) : "–")} | {(nativeMicros > 0 ? (nativeMicros / row.InRegion).ToString("0.00", CultureInfo.InvariantCulture) : "–")} |"));
-            }
+            native.TryGetValue((n, bytes), out double nativeMicros);
+            double algbw = bytes / (row.InRegion * 1e-6) / 1e9;
+            double busbw = algbw * 2 * (n - 1) / n;
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {n} | {Size(bytes)} | {row.InRegion:0.00} | {algbw:0.00} | {busbw:0.00} | {row.SingleController:0.00} | {row.Probe:0.00} | {100 * row.Probe / row.InRegion:0}% | {100 * row.Probe / row.SingleController:0}% | {(nativeMicros > 0 ? nativeMicros.ToString("0.00", CultureInfo.InvariantCulture) : "–")} | {(nativeMicros > 0 ? (nativeMicros / row.InRegion).ToString("0.00", CultureInfo.InvariantCulture) : "–")} |"));
         }
 
         return 0;
