@@ -22,7 +22,7 @@ internal static class CollectiveSweep
             : quick ? [4 << 10, 1 << 20] : [4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20];
         bool withNative = !quick && Option(args, "--no-native") is null && !args.Contains("--no-native", StringComparer.Ordinal);
         TextWriter log = Console.Error;
-        Dictionary<(int N, long Bytes), double> native = withNative ? NativeAllReducePeer.Run(RepositoryRoot(), log) : [];
+        Dictionary<(int N, long Bytes), double> native = withNative ? NativeAllReducePeer.Run(log) : [];
         var rows = new List<(int N, long Bytes, Row Row)>();
         foreach (int n in deviceCounts)
         {
@@ -36,7 +36,7 @@ internal static class CollectiveSweep
         // as ours is the best of three interleaved rounds.
         if (withNative)
         {
-            foreach ((var key, double micros) in NativeAllReducePeer.Run(RepositoryRoot(), log))
+            foreach ((var key, double micros) in NativeAllReducePeer.Run(log))
             {
                 native[key] = native.TryGetValue(key, out double first) ? Math.Min(first, micros) : micros;
             }
@@ -189,19 +189,6 @@ internal static class CollectiveSweep
     }
 
     private static string Size(long bytes) => bytes >= 1 << 20 ? $"{bytes >> 20} MiB" : $"{bytes >> 10} KiB";
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Artifex.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
-    }
 
     [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Auto)]
     private readonly record struct Row(double InRegion, double SingleController, double Probe);

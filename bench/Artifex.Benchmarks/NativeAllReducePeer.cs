@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Artifex.Benchmarks;
@@ -9,24 +8,25 @@ namespace Artifex.Benchmarks;
 /// </summary>
 internal static class NativeAllReducePeer
 {
-    public static Dictionary<(int N, long Bytes), double> Run(string repositoryRoot, TextWriter log)
+    public static Dictionary<(int N, long Bytes), double> Run(TextWriter log)
     {
         var times = new Dictionary<(int N, long Bytes), double>();
-        string source = Path.GetFullPath(Path.Combine(repositoryRoot, "..", "shared", "peers", "allreduce-c", "allreduce_omp.c"));
-        if (!File.Exists(source))
+        string? source = ExternalProcess.FindShared("peers", "allreduce-c", "allreduce_omp.c");
+        if (source is null)
         {
-            log.WriteLine($"native peer not found at {source}; skipped");
+            log.WriteLine("# native peer ../shared/peers/allreduce-c not found; skipped");
             return times;
         }
 
         string binary = Path.Combine(Path.GetTempPath(), "artifex-allreduce-omp");
-        if (!Exec("gcc", $"-O3 -march=native -fopenmp -o {binary} {source}", null, out _, log))
+        if (!ExternalProcess.TryRun("gcc", ["-O3", "-march=native", "-fopenmp", "-o", binary, source], null, log, out _))
         {
-            log.WriteLine("gcc failed; native peer skipped");
+            log.WriteLine("# gcc failed; native peer skipped");
             return times;
         }
 
-        if (!Exec(binary, "30", new(StringComparer.Ordinal) { ["OMP_NUM_THREADS"] = "2", ["OMP_PROC_BIND"] = "close", ["OMP_PLACES"] = "cores" }, out string output, log))
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["OMP_NUM_THREADS"] = "2", ["OMP_PROC_BIND"] = "close", ["OMP_PLACES"] = "cores" };
+        if (!ExternalProcess.TryRun(binary, ["30"], environment, log, out string output))
         {
             return times;
         }
@@ -41,34 +41,5 @@ internal static class NativeAllReducePeer
         }
 
         return times;
-    }
-
-    private static bool Exec(string file, string arguments, Dictionary<string, string>? environment, out string output, TextWriter log)
-    {
-        var info = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach ((string key, string value) in environment ?? [])
-        {
-            info.Environment[key] = value;
-        }
-
-        try
-        {
-            using Process process = Process.Start(info)!;
-            output = process.StandardOutput.ReadToEnd();
-            string error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                log.WriteLine($"{file} exited with {process.ExitCode}: {error}");
-            }
-
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception error)
-        {
-            log.WriteLine($"{file} could not start: {error.Message}");
-            output = string.Empty;
-            return false;
-        }
     }
 }

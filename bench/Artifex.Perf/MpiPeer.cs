@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using Artifex.Benchmarks;
 
 namespace Artifex.Perf;
 
@@ -18,7 +18,7 @@ internal static class MpiPeer
             return times;
         }
 
-        string? source = FindPeerSource();
+        string? source = ExternalProcess.FindShared("peers", "mpi", "mpi_allreduce.c");
         if (source is null)
         {
             log.WriteLine("# --compare-mpi: ../shared/peers/mpi/mpi_allreduce.c not found next to the repository; continuing without it");
@@ -26,14 +26,14 @@ internal static class MpiPeer
         }
 
         string binary = Path.Combine(Path.GetTempPath(), "artifex-mpi-allreduce");
-        if (!File.Exists(binary) && !Exec("mpicc", ["-O3", "-march=native", "-o", binary, source], out _, log))
+        if (!File.Exists(binary) && !ExternalProcess.TryRun("mpicc", ["-O3", "-march=native", "-o", binary, source], null, log, out _))
         {
             return times;
         }
 
         string[] arguments = ["--allow-run-as-root", "--oversubscribe", "-np", processes.ToString(CultureInfo.InvariantCulture), binary,
             Math.Max(4, minBytes).ToString(CultureInfo.InvariantCulture), maxBytes.ToString(CultureInfo.InvariantCulture), "0.2"];
-        if (!Exec("mpirun", arguments, out string output, log))
+        if (!ExternalProcess.TryRun("mpirun", arguments, null, log, out string output))
         {
             return times;
         }
@@ -52,40 +52,6 @@ internal static class MpiPeer
         return times;
     }
 
-    private static string? FindPeerSource()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "peers", "mpi", "mpi_allreduce.c");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
     private static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(dir => File.Exists(Path.Combine(dir, program)));
-
-    private static bool Exec(string file, string[] arguments, out string output, TextWriter log)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(info)!;
-        output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            log.WriteLine($"# {file} exited with {process.ExitCode}: {error.Trim()}");
-        }
-
-        return process.ExitCode == 0;
-    }
 }

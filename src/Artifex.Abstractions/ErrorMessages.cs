@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Artifex;
 
 /// <summary>
@@ -29,6 +27,4 @@ internal static class ErrorMessages
 
     public static string UnboundAxisName(string name, IEnumerable<string> bound) =>
         $"unbound axis name: {name}. The following axis names (e.g. defined by pmap) are available to collective operations: {Python.List(bound.Select(Python.Str))}";
-
-    public static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -22,8 +22,6 @@ internal sealed unsafe class CpuBuffer : DeviceBuffer
 
     public void* Pointer => _pointer;
 
-    public Span<byte> Bytes => new(_pointer, checked((int)SizeInBytes));
-
     public Span<T> AsSpan<T>()
         where T : unmanaged => new(_pointer, checked((int)Length));
 
