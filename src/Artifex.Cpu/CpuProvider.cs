@@ -32,6 +32,7 @@ public sealed class CpuProvider : DeviceProvider
     private readonly CpuMemoryPool _pool = new(DefaultCachedBytesLimit);
     private readonly Lock _workersLock = new();
     private DeviceWorker[]? _workers;
+    private readonly CpuKernels _kernels;
     private HostCollectiveRunner? _hostRunner;
 
     /// <summary>Creates a provider whose device count is read from <c>ARTIFEX_CPU_DEVICES</c> (default 1).</summary>
@@ -50,6 +51,7 @@ public sealed class CpuProvider : DeviceProvider
         ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
         _devices = [.. Enumerable.Range(0, deviceCount).Select(id => CreateDevice(id, PlatformName))];
         _busy = new int[deviceCount];
+        _kernels = new CpuKernels(this, 1);
     }
 
     /// <summary>Creates a provider from options, logging to <paramref name="logger"/> (the constructor dependency injection uses).</summary>
@@ -66,6 +68,7 @@ public sealed class CpuProvider : DeviceProvider
 
         CachedBytesLimit = options.CachedBytesLimit;
         CollectiveTimeout = options.CollectiveTimeout;
+        KernelThreads = options.KernelThreads;
         CpuLog.Started(Logger, _devices.Length, SimdWidthBits, Environment.ProcessorCount, ThreadAffinity.IsEnabled);
     }
 
@@ -77,6 +80,21 @@ public sealed class CpuProvider : DeviceProvider
 
     /// <inheritdoc/>
     public override IReadOnlyList<Device> Devices => _devices;
+
+    /// <inheritdoc/>
+    public override DeviceKernels Kernels => _kernels;
+
+    /// <summary>Gets or sets how many threads one GEMM may use (default 1: one core per emulated device). Results do not depend on it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int KernelThreads
+    {
+        get => _kernels.Threads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _kernels.Threads = value;
+        }
+    }
 
     /// <summary>
     /// Gets or sets how many bytes of freed buffers the provider keeps for reuse (same-size allocations then skip the
@@ -163,7 +181,7 @@ public sealed class CpuProvider : DeviceProvider
     /// <inheritdoc/>
     protected override void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, ReadOnlySpan<string> axisNames)
     {
-        string? reason = Kernels.CollectiveDispatch.GetUnsupportedReason(array.ElementType, op);
+        string? reason = Artifex.Cpu.Kernels.CollectiveDispatch.GetUnsupportedReason(array.ElementType, op);
         if (reason is not null)
         {
             throw new ArgumentException(reason, nameof(array));

@@ -14,4 +14,10 @@ public sealed class CpuProviderOptions
 
     /// <summary>Gets or sets how long a collective waits for missing participants. Default 60 s.</summary>
     public TimeSpan CollectiveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Gets or sets how many threads one device's GEMM may use. Default 1: an emulated device is one core, so N devices
+    /// run N GEMMs side by side. Results do not depend on it.
+    /// </summary>
+    public int KernelThreads { get; set; } = 1;
 }

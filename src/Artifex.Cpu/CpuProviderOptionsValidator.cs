@@ -25,6 +25,11 @@ internal sealed class CpuProviderOptionsValidator : IValidateOptions<CpuProvider
             failures.Add($"Artifex:Cpu:CollectiveTimeout must be positive, but is {options.CollectiveTimeout}.");
         }
 
+        if (options.KernelThreads < 1)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Artifex:Cpu:KernelThreads must be at least 1, but is {options.KernelThreads}."));
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -5,6 +5,10 @@ namespace Artifex;
 /// <summary>The first device kernels of the contract: elementwise scaling, as cuBLAS's <c>Sscal</c> (more come with the training kernels).</summary>
 public abstract partial class DeviceProvider
 {
+    /// <summary>Gets the kernel contract of this provider (GEMM, elementwise, loss and optimizer kernels).</summary>
+    /// <exception cref="NotSupportedException">The provider has no kernels.</exception>
+    public virtual DeviceKernels Kernels => throw new NotSupportedException($"The {Platform} provider has no kernels.");
+
     /// <summary>Multiplies every element of a buffer by <paramref name="multiplier"/> in place: <c>x[i] = x[i] · multiplier</c>.</summary>
     /// <param name="buffer">A live floating-point buffer of this provider (Single or Double).</param>
     /// <param name="multiplier">The factor, converted to the element type once.</param>
