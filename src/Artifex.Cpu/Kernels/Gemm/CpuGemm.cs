@@ -72,6 +72,7 @@ internal static unsafe class CpuGemm
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunStripe(in GemmOperands op, GemmBlocking blocking, int row0, int row1, int column0, int column1)
     {
         float* packedA = Aligned(ref s_packedA, blocking.PackedASize);

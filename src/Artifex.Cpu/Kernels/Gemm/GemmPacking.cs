@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Artifex.Cpu.Kernels;
 
 /// <summary>
@@ -7,6 +9,7 @@ namespace Artifex.Cpu.Kernels;
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs rows [row0, row0+rows) × k [k0, k0+depth) of op(A) into <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(in GemmOperands op, int row0, int rows, int k0, int depth, int mr, float* destination)
     {
         for (int panel = 0; panel < rows; panel += mr)
@@ -47,6 +50,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Packs k [k0, k0+depth) × columns [column0, column0+columns) of op(B) into <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(in GemmOperands op, int k0, int depth, int column0, int columns, int nr, float* destination)
     {
         for (int panel = 0; panel < columns; panel += nr)

@@ -1,0 +1,351 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Artifex.Distributed;
+
+namespace Artifex.Samples.FashionMnist;
+
+/// <summary>
+/// Data-parallel training of the MLP with only the public API: a data mesh from <see cref="DeviceMeshManager"/>, the batch
+/// sharding from <see cref="DataParallel.CreateDataParallelSharding"/>, <see cref="DataParallel.ShardBatch"/> for every
+/// global batch, <see cref="DataParallel.ReplicateParams"/> and <see cref="DataParallel.ShardModelState"/> for the
+/// parameters and Adam's moments, then per device (in an SPMD region) forward, backward,
+/// <see cref="DataParallel.AllReduceGradients(Tree{DeviceArray}, ReduceOp, string)"/> (mean) and the same Adam update.
+/// </summary>
+public sealed class MlpTrainer : IDisposable
+{
+    /// <summary>The mesh axis the batch is split over.</summary>
+    public const string DataAxis = "data";
+
+    // Leaf order of the parameter tree (keys sorted): dense1/bias, dense1/kernel, dense2/bias, dense2/kernel.
+    private const int Bias1 = 0;
+    private const int Kernel1 = 1;
+    private const int Bias2 = 2;
+    private const int Kernel2 = 3;
+
+    private readonly DeviceProvider _provider;
+    private readonly DataParallel _dataParallel = new();
+    private readonly Mesh _mesh;
+    private readonly NamedSharding _batchSharding;
+    private readonly Tree<GlobalArray> _parameters;
+    private readonly Tree<GlobalArray> _firstMoments;
+    private readonly Tree<GlobalArray> _secondMoments;
+    private readonly GlobalArray[] _parameterLeaves;
+    private readonly GlobalArray[] _firstMomentLeaves;
+    private readonly GlobalArray[] _secondMomentLeaves;
+    private readonly DeviceWorkspace[] _train;
+    private readonly DeviceWorkspace[] _eval;
+    private readonly double[] _rankLoss;
+    private readonly int[] _rankCorrect;
+    private readonly float[] _batchImages;
+    private readonly int[] _batchLabels;
+    private readonly float[] _evalImages;
+    private readonly int[] _evalLabels;
+    private readonly Action<SpmdContext> _trainBody;
+    private readonly Action<SpmdContext> _evalBody;
+    private Tree<GlobalArray>? _batch;
+    private int _evalValidRows;
+    private int _step;
+
+    /// <summary>Initializes a trainer on the first <paramref name="deviceCount"/> devices of a provider.</summary>
+    /// <param name="provider">The provider.</param>
+    /// <param name="deviceCount">How many devices to train on.</param>
+    /// <param name="globalBatch">The global batch size; divisible by the device count.</param>
+    /// <param name="learningRate">Adam's learning rate.</param>
+    /// <param name="seed">The seed of the initial parameters.</param>
+    /// <param name="evalBatch">The global evaluation batch (rounded down to a multiple of the device count).</param>
+    /// <exception cref="ArgumentException">The batch is not divisible by the device count, or the provider has too few devices.</exception>
+    public MlpTrainer(DeviceProvider provider, int deviceCount, int globalBatch, float learningRate, ulong seed, int evalBatch = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(globalBatch, 1);
+        if (deviceCount > provider.Devices.Count)
+        {
+            throw new ArgumentException($"--devices {deviceCount}: the {provider.Platform} provider has {provider.Devices.Count} devices.", nameof(deviceCount));
+        }
+
+        if (globalBatch % deviceCount != 0)
+        {
+            throw new ArgumentException($"--batch-size {globalBatch} is not divisible by --devices {deviceCount}.", nameof(globalBatch));
+        }
+
+        _provider = provider;
+        LearningRate = learningRate;
+        GlobalBatch = globalBatch;
+        var manager = new DeviceMeshManager(provider.Devices.Take(deviceCount));
+        _mesh = manager.CreateDataParallelMesh(deviceCount, DataAxis);
+        _batchSharding = _dataParallel.CreateDataParallelSharding(_mesh, DataAxis);
+        _parameters = _dataParallel.ReplicateParams(MlpParameters.Initialize(seed), _mesh);
+        _firstMoments = _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh);
+        _secondMoments = _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh);
+        _parameterLeaves = [.. _parameters.Leaves()];
+        _firstMomentLeaves = [.. _firstMoments.Leaves()];
+        _secondMomentLeaves = [.. _secondMoments.Leaves()];
+
+        int localBatch = globalBatch / deviceCount;
+        int localEval = Math.Max(1, evalBatch / deviceCount);
+        EvalBatch = localEval * deviceCount;
+        _train = [.. _mesh.Devices.Select(d => new DeviceWorkspace(d, localBatch))];
+        _eval = [.. _mesh.Devices.Select(d => new DeviceWorkspace(d, localEval))];
+        _rankLoss = new double[deviceCount];
+        _rankCorrect = new int[deviceCount];
+        _batchImages = new float[globalBatch * Dataset.Features];
+        _batchLabels = new int[globalBatch];
+        _evalImages = new float[EvalBatch * Dataset.Features];
+        _evalLabels = new int[EvalBatch];
+        _trainBody = TrainBody;
+        _evalBody = EvalBody;
+    }
+
+    /// <summary>Gets the mesh the trainer runs on.</summary>
+    public Mesh Mesh => _mesh;
+
+    /// <summary>Gets the global batch size.</summary>
+    public int GlobalBatch { get; }
+
+    /// <summary>Gets the global evaluation batch size.</summary>
+    public int EvalBatch { get; }
+
+    /// <summary>Gets Adam's learning rate.</summary>
+    public float LearningRate { get; }
+
+    /// <summary>Gets the number of optimizer steps taken.</summary>
+    public int StepCount => _step;
+
+    /// <summary>Runs one training step on the global batch made of <paramref name="indices"/> (rows of the training set).</summary>
+    /// <param name="data">The dataset.</param>
+    /// <param name="indices">The rows of the batch; exactly <see cref="GlobalBatch"/> of them.</param>
+    /// <returns>The batch's summed loss and number of correct predictions (before the update).</returns>
+    public (double LossSum, int Correct) Step(Dataset data, ReadOnlySpan<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (indices.Length != GlobalBatch)
+        {
+            throw new ArgumentException($"A step takes {GlobalBatch} rows, not {indices.Length}.", nameof(indices));
+        }
+
+        Gather(data.TrainImages, data.TrainLabels, indices, _batchImages, _batchLabels);
+        _step++;
+        _batch = _dataParallel.ShardBatch(
+            Tree.Dict<HostArray>(("x", new HostArray<float>(_batchImages, GlobalBatch, Dataset.Features)), ("y", new HostArray<int>(_batchLabels, GlobalBatch))),
+            _batchSharding);
+        try
+        {
+            _provider.RunSpmd(_mesh, _trainBody);
+        }
+        finally
+        {
+            _batch.DisposeLeaves();
+            _batch = null;
+        }
+
+        return Totals(_train.Length);
+    }
+
+    /// <summary>Evaluates on every test image of <paramref name="data"/>.</summary>
+    /// <param name="data">The dataset.</param>
+    /// <returns>The mean loss and accuracy.</returns>
+    public (double Loss, double Accuracy) Evaluate(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        double lossSum = 0;
+        long correct = 0;
+        int[] indices = new int[EvalBatch];
+        for (int start = 0; start < data.TestCount; start += EvalBatch)
+        {
+            _evalValidRows = Math.Min(EvalBatch, data.TestCount - start);
+            for (int i = 0; i < EvalBatch; i++)
+            {
+                // The tail batch repeats its first row as padding; padded rows are not counted.
+                indices[i] = start + (i < _evalValidRows ? i : 0);
+            }
+
+            Gather(data.TestImages, data.TestLabels, indices, _evalImages, _evalLabels);
+            _batch = _dataParallel.ShardBatch(
+                Tree.Dict<HostArray>(("x", new HostArray<float>(_evalImages, EvalBatch, Dataset.Features)), ("y", new HostArray<int>(_evalLabels, EvalBatch))),
+                _batchSharding);
+            try
+            {
+                _provider.RunSpmd(_mesh, _evalBody);
+            }
+            finally
+            {
+                _batch.DisposeLeaves();
+                _batch = null;
+            }
+
+            (double l, int c) = Totals(_eval.Length);
+            lossSum += l;
+            correct += c;
+        }
+
+        return data.TestCount == 0 ? (0, 0) : (lossSum / data.TestCount, (double)correct / data.TestCount);
+    }
+
+    /// <summary>Copies the parameters (device 0's replica) to the host.</summary>
+    /// <returns>The host tree.</returns>
+    public Tree<HostArray> ParametersToHost() => _parameters.ToHost();
+
+    /// <summary>Checks that every device holds the same bits of every parameter (the update is identical everywhere).</summary>
+    /// <returns>True when all replicas agree.</returns>
+    public bool ReplicasAgree()
+    {
+        foreach (GlobalArray leaf in _parameterLeaves)
+        {
+            float[] first = Read(leaf.Shards[0].Buffer);
+            foreach (Shard shard in leaf.Shards.Skip(1))
+            {
+                if (!MemoryMarshal.AsBytes(first.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(Read(shard.Buffer).AsSpan())))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A SHA-256 over the bits of every parameter, in tree order (hex, first 16 characters).</summary>
+    /// <returns>The checksum.</returns>
+    public string Checksum()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (GlobalArray leaf in _parameterLeaves)
+        {
+            hash.AppendData(MemoryMarshal.AsBytes(Read(leaf.Shards[0].Buffer).AsSpan()));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (DeviceWorkspace workspace in _train.Concat(_eval))
+        {
+            workspace.Dispose();
+        }
+
+        _parameters.DisposeLeaves();
+        _firstMoments.DisposeLeaves();
+        _secondMoments.DisposeLeaves();
+    }
+
+    private static void Gather(float[] images, int[] labels, ReadOnlySpan<int> indices, float[] batchImages, int[] batchLabels)
+    {
+        for (int i = 0; i < indices.Length; i++)
+        {
+            images.AsSpan(indices[i] * Dataset.Features, Dataset.Features).CopyTo(batchImages.AsSpan(i * Dataset.Features));
+            batchLabels[i] = labels[indices[i]];
+        }
+    }
+
+    private float[] Read(DeviceBuffer buffer)
+    {
+        var values = new float[buffer.Length];
+        _provider.CopyToHost<float>(buffer, 0, values);
+        return values;
+    }
+
+    private (double LossSum, int Correct) Totals(int ranks)
+    {
+        // Summed in rank order after the region, so the totals do not depend on which device finished first.
+        double loss = 0;
+        int correct = 0;
+        for (int r = 0; r < ranks; r++)
+        {
+            loss += _rankLoss[r];
+            correct += _rankCorrect[r];
+        }
+
+        return (loss, correct);
+    }
+
+    private void TrainBody(SpmdContext context)
+    {
+        Device device = context.Device;
+        DeviceWorkspace ws = _train[context.DeviceIndex];
+        DeviceKernels k = _provider.Kernels;
+        DeviceBuffer x = _batch!["x"].Value.GetShard(device).Buffer;
+        DeviceBuffer y = _batch["y"].Value.GetShard(device).Buffer;
+        DeviceBuffer kernel2 = Local(_parameterLeaves, Kernel2, device);
+        Forward(k, ws, x, y, device);
+
+        int b = ws.Rows;
+        k.SoftmaxCrossEntropyBackward(ws.Probabilities, y, b, Dataset.Classes, 1f / b, ws.GradLogits);
+        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, MlpParameters.Hidden, Dataset.Classes, b, 1f, ws.Hidden, ws.GradLogits, 0f, ws.GradKernel2);
+        k.ColumnSums(ws.GradLogits, b, Dataset.Classes, ws.GradBias2);
+        k.Gemm(MatrixOperation.None, MatrixOperation.Transpose, b, MlpParameters.Hidden, Dataset.Classes, 1f, ws.GradLogits, kernel2, 0f, ws.GradHidden);
+        k.ReluBackward(ws.GradHidden, ws.Hidden, ws.GradHidden);
+        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, Dataset.Features, MlpParameters.Hidden, b, 1f, x, ws.GradHidden, 0f, ws.GradKernel1);
+        k.ColumnSums(ws.GradHidden, b, MlpParameters.Hidden, ws.GradBias1);
+
+        Tree<DeviceArray> reduced = _dataParallel.AllReduceGradients(ws.Gradients, ReduceOp.Mean, DataAxis);
+        try
+        {
+            var settings = AdamStep.Default(LearningRate, _step);
+            var gradients = reduced.Leaves();
+            for (int leaf = 0; leaf < _parameterLeaves.Length; leaf++)
+            {
+                k.AdamUpdate(
+                    Local(_parameterLeaves, leaf, device),
+                    gradients[leaf].Buffer,
+                    Local(_firstMomentLeaves, leaf, device),
+                    Local(_secondMomentLeaves, leaf, device),
+                    settings);
+            }
+        }
+        finally
+        {
+            reduced.DisposeLeaves();
+        }
+
+        Score(ws, y, context.DeviceIndex, ws.Rows);
+    }
+
+    private void EvalBody(SpmdContext context)
+    {
+        Device device = context.Device;
+        DeviceWorkspace ws = _eval[context.DeviceIndex];
+        DeviceBuffer x = _batch!["x"].Value.GetShard(device).Buffer;
+        DeviceBuffer y = _batch["y"].Value.GetShard(device).Buffer;
+        Forward(_provider.Kernels, ws, x, y, device);
+        int valid = Math.Clamp(_evalValidRows - (context.DeviceIndex * ws.Rows), 0, ws.Rows);
+        Score(ws, y, context.DeviceIndex, valid);
+    }
+
+    private void Forward(DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device)
+    {
+        int b = ws.Rows;
+        k.Gemm(MatrixOperation.None, MatrixOperation.None, b, MlpParameters.Hidden, Dataset.Features, 1f, x, Local(_parameterLeaves, Kernel1, device), 0f, ws.Hidden);
+        k.AddBias(ws.Hidden, b, MlpParameters.Hidden, Local(_parameterLeaves, Bias1, device));
+        k.Relu(ws.Hidden, ws.Hidden);
+        k.Gemm(MatrixOperation.None, MatrixOperation.None, b, Dataset.Classes, MlpParameters.Hidden, 1f, ws.Hidden, Local(_parameterLeaves, Kernel2, device), 0f, ws.Logits);
+        k.AddBias(ws.Logits, b, Dataset.Classes, Local(_parameterLeaves, Bias2, device));
+        k.SoftmaxCrossEntropy(ws.Logits, y, b, Dataset.Classes, ws.Probabilities, ws.Losses);
+    }
+
+    private void Score(DeviceWorkspace ws, DeviceBuffer y, int rank, int validRows)
+    {
+        _provider.CopyToHost<float>(ws.Losses, 0, ws.HostLosses);
+        _provider.CopyToHost<float>(ws.Probabilities, 0, ws.HostProbabilities);
+        int[] labels = ws.HostLabels;
+        _provider.CopyToHost<int>(y, 0, labels);
+        double loss = 0;
+        int correct = 0;
+        for (int r = 0; r < validRows; r++)
+        {
+            loss += ws.HostLosses[r];
+            ReadOnlySpan<float> row = ws.HostProbabilities.AsSpan(r * Dataset.Classes, Dataset.Classes);
+            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row) == labels[r])
+            {
+                correct++;
+            }
+        }
+
+        _rankLoss[rank] = loss;
+        _rankCorrect[rank] = correct;
+    }
+
+    private static DeviceBuffer Local(GlobalArray[] leaves, int leaf, Device device) => leaves[leaf].GetShard(device).Buffer;
+}

@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Artifex.Samples.FashionMnist;
+using Spectre.Console;
+
+var defaults = new TrainingOptions();
+var devices = new Option<int>("--devices") { Description = "Emulated devices to train on (data parallel).", DefaultValueFactory = _ => defaults.Devices };
+var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => defaults.Epochs };
+var batch = new Option<int>("--batch-size") { Description = "Global batch size, divisible by --devices.", DefaultValueFactory = _ => defaults.BatchSize };
+var learningRate = new Option<float>("--learning-rate", "--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
+var seed = new Option<ulong>("--seed") { Description = "Seed of the parameters and the shuffles.", DefaultValueFactory = _ => defaults.Seed };
+var provider = new Option<string>("--provider") { Description = "cpu (cuda is not implemented yet).", DefaultValueFactory = _ => defaults.Provider };
+var data = new Option<string?>("--data") { Description = $"Folder with the four Fashion-MNIST IDX .gz files (default: {FashionMnistFiles.DebianDirectory}, else synthetic data)." };
+var output = new Option<string>("--output") { Description = "Folder for training.png and summary.json.", DefaultValueFactory = _ => defaults.OutputDirectory };
+var threads = new Option<int>("--threads") { Description = "Threads one device's GEMM may use (results do not change).", DefaultValueFactory = _ => defaults.KernelThreads };
+var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images." };
+var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test images." };
+var root = new RootCommand("Train an MLP (784-512-10, softmax cross-entropy, Adam) data-parallel over emulated CPU devices on Fashion-MNIST.")
+{
+    devices, epochs, batch, learningRate, seed, provider, data, output, threads, trainLimit, testLimit,
+};
+root.SetAction(result => TrainingApp.Run(
+    new TrainingOptions
+    {
+        Devices = result.GetValue(devices),
+        Epochs = result.GetValue(epochs),
+        BatchSize = result.GetValue(batch),
+        LearningRate = result.GetValue(learningRate),
+        Seed = result.GetValue(seed),
+        Provider = result.GetValue(provider)!,
+        DataDirectory = result.GetValue(data),
+        OutputDirectory = result.GetValue(output)!,
+        KernelThreads = result.GetValue(threads),
+        TrainLimit = result.GetValue(trainLimit),
+        TestLimit = result.GetValue(testLimit),
+    },
+    AnsiConsole.Console));
+return root.Parse(args).Invoke();

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text.Json;
+using Artifex.Cpu;
+using Spectre.Console;
+
+namespace Artifex.Samples.FashionMnist;
+
+/// <summary>The console front end: checks the options, loads the data, trains with a progress bar and a table per epoch, writes the plot and the summary.</summary>
+public static class TrainingApp
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+
+    /// <summary>Runs the sample.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="console">Where to write.</param>
+    /// <returns>The exit code: 0, 1 for bad data, 2 for bad options.</returns>
+    public static int Run(TrainingOptions options, IAnsiConsole console)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(console);
+        string? problem = Validate(options);
+        if (problem is not null)
+        {
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]error:[/] {problem}");
+            return 2;
+        }
+
+        Dataset data;
+        try
+        {
+            data = LoadData(options, console);
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]error:[/] {e.Message}");
+            console.MarkupLine("Nothing was written.");
+            return 1;
+        }
+
+        using var provider = new CpuProvider(new CpuProviderOptions { DeviceCount = options.Devices, KernelThreads = options.KernelThreads });
+        TrainingSummary summary = Train(provider, options, data, console);
+        Directory.CreateDirectory(options.OutputDirectory);
+        string plotPath = Path.Combine(options.OutputDirectory, "training.png");
+        string summaryPath = Path.Combine(options.OutputDirectory, "summary.json");
+        TrainingPlot.Save(summary.Epochs, plotPath);
+        File.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, s_json));
+        console.MarkupLineInterpolated(
+            CultureInfo.InvariantCulture,
+            $"Test accuracy [bold]{summary.TestAccuracy:P2}[/], {summary.SamplesPerSecond:N0} samples/s, parameter checksum [bold]{summary.ParameterChecksum}[/], replicas identical: {summary.ReplicasIdentical}.");
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Wrote {plotPath} and {summaryPath}.");
+        if (provider.LiveBufferCount != 0)
+        {
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]error:[/] {provider.LiveBufferCount} device buffers were not freed.");
+            return 1;
+        }
+
+        return summary.ReplicasIdentical ? 0 : 1;
+    }
+
+    private static TrainingSummary Train(DeviceProvider provider, TrainingOptions options, Dataset data, IAnsiConsole console)
+    {
+        using var session = new TrainingSession(provider, options, data);
+        console.MarkupLineInterpolated(
+            CultureInfo.InvariantCulture,
+            $"MLP 784-512-10, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, global batch {options.BatchSize} over {options.Devices} {provider.Platform} device(s) ({options.BatchSize / options.Devices} each), {session.StepsPerEpoch} steps per epoch, seed {options.Seed}.");
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            EpochResult? result = null;
+            console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(context =>
+                {
+                    ProgressTask task = context.AddTask($"epoch {epoch}/{options.Epochs}", maxValue: session.StepsPerEpoch);
+                    result = session.RunEpoch(step => task.Value = step);
+                });
+            console.Write(EpochTable(result!));
+        }
+
+        return session.Summarize();
+    }
+
+    private static Table EpochTable(EpochResult result)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumns("epoch", "train loss", "train acc", "test loss", "test acc", "samples/s", "seconds");
+        table.AddRow(
+            result.Epoch.ToString(CultureInfo.InvariantCulture),
+            result.TrainLoss.ToString("F4", CultureInfo.InvariantCulture),
+            result.TrainAccuracy.ToString("P2", CultureInfo.InvariantCulture),
+            result.TestLoss.ToString("F4", CultureInfo.InvariantCulture),
+            result.TestAccuracy.ToString("P2", CultureInfo.InvariantCulture),
+            result.SamplesPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+            result.TrainSeconds.ToString("F2", CultureInfo.InvariantCulture));
+        return table;
+    }
+
+    private static Dataset LoadData(TrainingOptions options, IAnsiConsole console)
+    {
+        Dataset data;
+        if (options.DataDirectory is not null)
+        {
+            data = FashionMnistFiles.Load(options.DataDirectory);
+        }
+        else if (FashionMnistFiles.Exist(FashionMnistFiles.DebianDirectory))
+        {
+            data = FashionMnistFiles.Load(FashionMnistFiles.DebianDirectory);
+        }
+        else
+        {
+            console.MarkupLineInterpolated(
+                CultureInfo.InvariantCulture,
+                $"Fashion-MNIST not found in {FashionMnistFiles.DebianDirectory} (apt-get install dataset-fashion-mnist, or pass --data DIR): training on a synthetic dataset instead.");
+            data = SyntheticDataset.Create(options.Seed);
+        }
+
+        data = data.Take(options.TrainLimit ?? data.TrainCount, options.TestLimit ?? data.TestCount);
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Data: {data.Source}, {data.TrainCount:N0} training and {data.TestCount:N0} test images.");
+        return data;
+    }
+
+    private static string? Validate(TrainingOptions o) => o switch
+    {
+        { Provider: not ("cpu" or "cuda") } => $"--provider must be cpu or cuda, not '{o.Provider}'.",
+        { Provider: "cuda" } => $"--provider cuda: the CUDA provider is not implemented yet (see README, Status). {Cuda.CudaServiceCollectionExtensions.UnavailableReason}",
+        { Devices: < 1 } => $"--devices must be at least 1, not {o.Devices}.",
+        { Epochs: < 1 } => $"--epochs must be at least 1, not {o.Epochs}.",
+        { BatchSize: < 1 } => $"--batch-size must be at least 1, not {o.BatchSize}.",
+        _ when o.BatchSize % o.Devices != 0 => $"--batch-size {o.BatchSize} is not divisible by --devices {o.Devices}: every device takes the same share of a batch.",
+        _ when !float.IsFinite(o.LearningRate) || o.LearningRate <= 0 => $"--learning-rate must be positive, not {o.LearningRate}.",
+        { KernelThreads: < 1 } => $"--threads must be at least 1, not {o.KernelThreads}.",
+        { TrainLimit: < 1 } or { TestLimit: < 1 } => "--train-limit and --test-limit must be at least 1.",
+        _ => null,
+    };
+}

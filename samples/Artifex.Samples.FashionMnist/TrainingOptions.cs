@@ -1,0 +1,38 @@
+namespace Artifex.Samples.FashionMnist;
+
+/// <summary>The sample's command-line options.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Gets the number of devices to train on.</summary>
+    public int Devices { get; init; } = 2;
+
+    /// <summary>Gets the number of epochs.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Gets the global batch size (divisible by <see cref="Devices"/>).</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>Gets Adam's learning rate.</summary>
+    public float LearningRate { get; init; } = 1e-3f;
+
+    /// <summary>Gets the seed of the parameters and shuffles.</summary>
+    public ulong Seed { get; init; } = 42;
+
+    /// <summary>Gets the provider name: <c>cpu</c> (or <c>cuda</c>, not implemented yet).</summary>
+    public string Provider { get; init; } = "cpu";
+
+    /// <summary>Gets the folder with the four IDX files, or null for Debian's folder (then the synthetic data).</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>Gets the folder the plot and the JSON summary go to.</summary>
+    public string OutputDirectory { get; init; } = Path.Combine("artifacts", "fashion-mnist");
+
+    /// <summary>Gets how many threads one device's GEMM may use (CPU provider).</summary>
+    public int KernelThreads { get; init; } = 1;
+
+    /// <summary>Gets the number of training images to use (null: all).</summary>
+    public int? TrainLimit { get; init; }
+
+    /// <summary>Gets the number of test images to use (null: all).</summary>
+    public int? TestLimit { get; init; }
+}

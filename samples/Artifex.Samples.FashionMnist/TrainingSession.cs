@@ -1,0 +1,115 @@
+using System.Diagnostics;
+
+namespace Artifex.Samples.FashionMnist;
+
+/// <summary>The epoch loop: shuffle, step through the global batches, evaluate; one epoch per call so a UI can draw between them.</summary>
+public sealed class TrainingSession : IDisposable
+{
+    private readonly DeviceProvider _provider;
+    private readonly TrainingOptions _options;
+    private readonly Dataset _data;
+    private readonly MlpTrainer _trainer;
+    private readonly SplitMix64 _shuffler;
+    private readonly int[] _order;
+    private readonly List<EpochResult> _epochs = [];
+    private readonly Stopwatch _total = Stopwatch.StartNew();
+    private double _trainSeconds;
+
+    /// <summary>Initializes a session: places the parameters and optimizer state on the devices.</summary>
+    /// <param name="provider">The provider (its device count at least <see cref="TrainingOptions.Devices"/>).</param>
+    /// <param name="options">The options.</param>
+    /// <param name="data">The dataset.</param>
+    /// <exception cref="ArgumentException">The batch does not fit the data or the devices.</exception>
+    public TrainingSession(DeviceProvider provider, TrainingOptions options, Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(data);
+        StepsPerEpoch = data.TrainCount / options.BatchSize;
+        if (StepsPerEpoch == 0)
+        {
+            throw new ArgumentException($"--batch-size {options.BatchSize} is larger than the {data.TrainCount} training images.", nameof(options));
+        }
+
+        _provider = provider;
+        _options = options;
+        _data = data;
+        _trainer = new MlpTrainer(provider, options.Devices, options.BatchSize, options.LearningRate, options.Seed);
+        _shuffler = new SplitMix64(options.Seed + 1);
+        _order = [.. Enumerable.Range(0, data.TrainCount)];
+    }
+
+    /// <summary>Gets the optimizer steps per epoch (the last partial batch is dropped).</summary>
+    public int StepsPerEpoch { get; }
+
+    /// <summary>Gets the trainer, for inspection.</summary>
+    public MlpTrainer Trainer => _trainer;
+
+    /// <summary>Runs one epoch and evaluates on the test set.</summary>
+    /// <param name="onStep">Called after each step with the 1-based step; may be null.</param>
+    /// <returns>The epoch's figures.</returns>
+    public EpochResult RunEpoch(Action<int>? onStep = null)
+    {
+        int batch = _options.BatchSize;
+        _shuffler.Shuffle(_order);
+        double lossSum = 0;
+        long correct = 0;
+        var clock = Stopwatch.StartNew();
+        for (int s = 0; s < StepsPerEpoch; s++)
+        {
+            (double loss, int right) = _trainer.Step(_data, _order.AsSpan(s * batch, batch));
+            lossSum += loss;
+            correct += right;
+            onStep?.Invoke(s + 1);
+        }
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        _trainSeconds += seconds;
+        (double testLoss, double testAccuracy) = _trainer.Evaluate(_data);
+        long seen = (long)StepsPerEpoch * batch;
+        var result = new EpochResult(_epochs.Count + 1, lossSum / seen, (double)correct / seen, testLoss, testAccuracy, seen / seconds, seconds);
+        _epochs.Add(result);
+        return result;
+    }
+
+    /// <summary>Summarizes the run so far.</summary>
+    /// <returns>The summary.</returns>
+    public TrainingSummary Summarize() => new()
+    {
+        Data = _data.Source,
+        Provider = _provider.Platform,
+        Devices = _options.Devices,
+        BatchSize = _options.BatchSize,
+        LearningRate = _options.LearningRate,
+        Seed = _options.Seed,
+        Steps = _trainer.StepCount,
+        TestAccuracy = _epochs.Count > 0 ? _epochs[^1].TestAccuracy : 0,
+        TrainAccuracy = _epochs.Count > 0 ? _epochs[^1].TrainAccuracy : 0,
+        TrainSeconds = _trainSeconds,
+        TotalSeconds = _total.Elapsed.TotalSeconds,
+        SamplesPerSecond = _trainSeconds > 0 ? (double)_trainer.StepCount * _options.BatchSize / _trainSeconds : 0,
+        ParameterChecksum = _trainer.Checksum(),
+        ReplicasIdentical = _trainer.ReplicasAgree(),
+        Epochs = [.. _epochs],
+    };
+
+    /// <summary>Runs every epoch without a UI (tests and benchmarks).</summary>
+    /// <param name="provider">The provider.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="data">The dataset.</param>
+    /// <returns>The summary.</returns>
+    public static TrainingSummary Run(DeviceProvider provider, TrainingOptions options, Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using var session = new TrainingSession(provider, options, data);
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            session.RunEpoch();
+        }
+
+        return session.Summarize();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _trainer.Dispose();
+}

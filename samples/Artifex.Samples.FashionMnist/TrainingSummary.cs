@@ -1,0 +1,67 @@
+using System.Text.Json.Serialization;
+
+namespace Artifex.Samples.FashionMnist;
+
+/// <summary>The JSON summary written at the end of a run.</summary>
+public sealed record TrainingSummary
+{
+    /// <summary>Gets where the data came from.</summary>
+    [JsonPropertyName("data")]
+    public required string Data { get; init; }
+
+    /// <summary>Gets the provider name.</summary>
+    [JsonPropertyName("provider")]
+    public required string Provider { get; init; }
+
+    /// <summary>Gets the device count.</summary>
+    [JsonPropertyName("devices")]
+    public required int Devices { get; init; }
+
+    /// <summary>Gets the global batch size.</summary>
+    [JsonPropertyName("batch_size")]
+    public required int BatchSize { get; init; }
+
+    /// <summary>Gets the learning rate.</summary>
+    [JsonPropertyName("learning_rate")]
+    public required float LearningRate { get; init; }
+
+    /// <summary>Gets the seed.</summary>
+    [JsonPropertyName("seed")]
+    public required ulong Seed { get; init; }
+
+    /// <summary>Gets the optimizer steps taken.</summary>
+    [JsonPropertyName("steps")]
+    public required int Steps { get; init; }
+
+    /// <summary>Gets the final test accuracy.</summary>
+    [JsonPropertyName("test_accuracy")]
+    public required double TestAccuracy { get; init; }
+
+    /// <summary>Gets the final training accuracy (last epoch).</summary>
+    [JsonPropertyName("train_accuracy")]
+    public required double TrainAccuracy { get; init; }
+
+    /// <summary>Gets the seconds spent in training steps, all epochs.</summary>
+    [JsonPropertyName("train_seconds")]
+    public required double TrainSeconds { get; init; }
+
+    /// <summary>Gets the wall-clock seconds of the whole run, evaluation included.</summary>
+    [JsonPropertyName("total_seconds")]
+    public required double TotalSeconds { get; init; }
+
+    /// <summary>Gets the training throughput over all epochs.</summary>
+    [JsonPropertyName("samples_per_second")]
+    public required double SamplesPerSecond { get; init; }
+
+    /// <summary>Gets the checksum of the final parameters (SHA-256 prefix over their bits, tree order).</summary>
+    [JsonPropertyName("parameter_checksum")]
+    public required string ParameterChecksum { get; init; }
+
+    /// <summary>Gets a value indicating whether every device ended with the same parameter bits.</summary>
+    [JsonPropertyName("replicas_identical")]
+    public required bool ReplicasIdentical { get; init; }
+
+    /// <summary>Gets the per-epoch figures.</summary>
+    [JsonPropertyName("epochs")]
+    public required IReadOnlyList<EpochResult> Epochs { get; init; }
+}
