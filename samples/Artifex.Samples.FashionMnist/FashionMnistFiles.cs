@@ -36,9 +36,9 @@ public static class FashionMnistFiles
             }
         }
 
-        float[] trainImages = IdxReader.ReadImages(paths[0]);
+        byte[] trainImages = IdxReader.ReadImages(paths[0]);
         int[] trainLabels = IdxReader.ReadLabels(paths[1]);
-        float[] testImages = IdxReader.ReadImages(paths[2]);
+        byte[] testImages = IdxReader.ReadImages(paths[2]);
         int[] testLabels = IdxReader.ReadLabels(paths[3]);
         CheckCounts(paths[1], trainImages.Length / Dataset.Features, trainLabels.Length);
         CheckCounts(paths[3], testImages.Length / Dataset.Features, testLabels.Length);

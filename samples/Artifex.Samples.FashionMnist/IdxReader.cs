@@ -9,11 +9,11 @@ public static class IdxReader
     private const int ImageMagic = 0x00000803;
     private const int LabelMagic = 0x00000801;
 
-    /// <summary>Reads an image file as floats in [0, 1], one row of <see cref="Dataset.Features"/> per image.</summary>
+    /// <summary>Reads an image file as pixel bytes, one row of <see cref="Dataset.Features"/> per image.</summary>
     /// <param name="path">The <c>*-images-idx3-ubyte.gz</c> file.</param>
     /// <returns>The images.</returns>
     /// <exception cref="InvalidDataException">The file is not gzip, has the wrong magic or size, or is truncated; the message names the file.</exception>
-    public static float[] ReadImages(string path)
+    public static byte[] ReadImages(string path)
     {
         byte[] bytes = Decompress(path);
         int count = Header(bytes, path, ImageMagic, headerBytes: 16);
@@ -30,14 +30,7 @@ public static class IdxReader
             throw new InvalidDataException($"{path}: the header promises {count} images ({expected} bytes), but the file holds {bytes.LongLength} bytes (truncated or corrupt).");
         }
 
-        var images = new float[count * Dataset.Features];
-        ReadOnlySpan<byte> pixels = bytes.AsSpan(16);
-        for (int i = 0; i < images.Length; i++)
-        {
-            images[i] = pixels[i] / 255f;
-        }
-
-        return images;
+        return bytes[16..];
     }
 
     /// <summary>Reads a label file.</summary>

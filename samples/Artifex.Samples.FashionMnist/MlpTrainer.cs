@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Artifex.Distributed;
@@ -231,11 +232,13 @@ public sealed class MlpTrainer : IDisposable
         _secondMoments.DisposeLeaves();
     }
 
-    private static void Gather(float[] images, int[] labels, ReadOnlySpan<int> indices, float[] batchImages, int[] batchLabels)
+    private static void Gather(byte[] images, int[] labels, ReadOnlySpan<int> indices, float[] batchImages, int[] batchLabels)
     {
         for (int i = 0; i < indices.Length; i++)
         {
-            images.AsSpan(indices[i] * Dataset.Features, Dataset.Features).CopyTo(batchImages.AsSpan(i * Dataset.Features));
+            Span<float> row = batchImages.AsSpan(i * Dataset.Features, Dataset.Features);
+            TensorPrimitives.ConvertTruncating<byte, float>(images.AsSpan(indices[i] * Dataset.Features, Dataset.Features), row);
+            TensorPrimitives.Divide(row, 255f, row);
             batchLabels[i] = labels[indices[i]];
         }
     }
@@ -337,7 +340,7 @@ public sealed class MlpTrainer : IDisposable
         {
             loss += ws.HostLosses[r];
             ReadOnlySpan<float> row = ws.HostProbabilities.AsSpan(r * Dataset.Classes, Dataset.Classes);
-            if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row) == labels[r])
+            if (TensorPrimitives.IndexOfMax(row) == labels[r])
             {
                 correct++;
             }

@@ -21,14 +21,14 @@ public static class SyntheticDataset
             prototypes[i] = random.NextSingle();
         }
 
-        (float[] trainImages, int[] trainLabels) = Draw(random, prototypes, trainCount);
-        (float[] testImages, int[] testLabels) = Draw(random, prototypes, testCount);
+        (byte[] trainImages, int[] trainLabels) = Draw(random, prototypes, trainCount);
+        (byte[] testImages, int[] testLabels) = Draw(random, prototypes, testCount);
         return new Dataset(trainImages, trainLabels, testImages, testLabels, "synthetic (deterministic, seeded)");
     }
 
-    private static (float[] Images, int[] Labels) Draw(SplitMix64 random, float[] prototypes, int count)
+    private static (byte[] Images, int[] Labels) Draw(SplitMix64 random, float[] prototypes, int count)
     {
-        var images = new float[count * Dataset.Features];
+        var images = new byte[count * Dataset.Features];
         var labels = new int[count];
         for (int n = 0; n < count; n++)
         {
@@ -36,10 +36,10 @@ public static class SyntheticDataset
             labels[n] = label;
             float contrast = 0.2f + (0.3f * random.NextSingle());
             ReadOnlySpan<float> prototype = prototypes.AsSpan(label * Dataset.Features, Dataset.Features);
-            Span<float> image = images.AsSpan(n * Dataset.Features, Dataset.Features);
+            Span<byte> image = images.AsSpan(n * Dataset.Features, Dataset.Features);
             for (int i = 0; i < Dataset.Features; i++)
             {
-                image[i] = (contrast * prototype[i]) + ((1f - contrast) * random.NextSingle());
+                image[i] = (byte)(255f * ((contrast * prototype[i]) + ((1f - contrast) * random.NextSingle())));
             }
         }
 

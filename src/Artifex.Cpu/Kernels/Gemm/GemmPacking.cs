@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Artifex.Cpu.Kernels;
 
@@ -17,7 +18,11 @@ internal static unsafe class GemmPacking
             int height = Math.Min(mr, rows - panel);
             float* dst = destination + (panel * depth);
             float* src = op.A + ((long)(row0 + panel) * op.ARowStride) + ((long)k0 * op.AColumnStride);
-            if (op.AColumnStride == 1)
+            if (op.AColumnStride == 1 && height == 8 && mr == 8)
+            {
+                PackRows8(src, op.ARowStride, depth, dst);
+            }
+            else if (op.AColumnStride == 1)
             {
                 // Stored rows are contiguous in k: read along them, write with stride MR.
                 for (int r = 0; r < height; r++)
@@ -35,7 +40,7 @@ internal static unsafe class GemmPacking
                 // Transposed A: the MR values of one k are contiguous.
                 for (int p = 0; p < depth; p++)
                 {
-                    new ReadOnlySpan<float>(src + ((long)p * op.AColumnStride), height).CopyTo(new Span<float>(dst + (p * mr), height));
+                    CopyShort(src + ((long)p * op.AColumnStride), dst + (p * mr), height);
                 }
             }
 
@@ -62,7 +67,7 @@ internal static unsafe class GemmPacking
             {
                 for (int p = 0; p < depth; p++)
                 {
-                    new ReadOnlySpan<float>(src + ((long)p * op.BRowStride), width).CopyTo(new Span<float>(dst + (p * nr), width));
+                    CopyShort(src + ((long)p * op.BRowStride), dst + (p * nr), width);
                 }
             }
             else
@@ -85,6 +90,50 @@ internal static unsafe class GemmPacking
                     new Span<float>(dst + (p * nr) + width, nr - width).Clear();
                 }
             }
+        }
+    }
+
+    /// <summary>Interleaves 8 row-major rows k-major: eight sequential read streams, one sequential write stream.</summary>
+    private static void PackRows8(float* src, long rowStride, int depth, float* dst)
+    {
+        float* r0 = src;
+        float* r1 = src + rowStride;
+        float* r2 = src + (2 * rowStride);
+        float* r3 = src + (3 * rowStride);
+        float* r4 = src + (4 * rowStride);
+        float* r5 = src + (5 * rowStride);
+        float* r6 = src + (6 * rowStride);
+        float* r7 = src + (7 * rowStride);
+        for (int p = 0; p < depth; p++)
+        {
+            dst[0] = r0[p];
+            dst[1] = r1[p];
+            dst[2] = r2[p];
+            dst[3] = r3[p];
+            dst[4] = r4[p];
+            dst[5] = r5[p];
+            dst[6] = r6[p];
+            dst[7] = r7[p];
+            dst += 8;
+        }
+    }
+
+    /// <summary>Copies one panel row (at most 32 floats) with vector moves; a memmove call per row costs more than the copy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyShort(float* src, float* dst, int count)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                Vector256.Store(Vector256.Load(src + i), dst + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            dst[i] = src[i];
         }
     }
 }
