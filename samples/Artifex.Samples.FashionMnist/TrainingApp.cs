@@ -98,7 +98,11 @@ public static class TrainingApp
     private static Dataset LoadData(TrainingOptions options, IAnsiConsole console)
     {
         Dataset data;
-        if (options.DataDirectory is not null)
+        if (options.Synthetic)
+        {
+            data = SyntheticDataset.Create(options.Seed, options.TrainLimit ?? 60_000, options.TestLimit ?? 10_000);
+        }
+        else if (options.DataDirectory is not null)
         {
             data = FashionMnistFiles.Load(options.DataDirectory);
         }
@@ -130,6 +134,7 @@ public static class TrainingApp
         _ when !float.IsFinite(o.LearningRate) || o.LearningRate <= 0 => $"--learning-rate must be positive, not {o.LearningRate}.",
         { KernelThreads: < 1 } => $"--threads must be at least 1, not {o.KernelThreads}.",
         { TrainLimit: < 1 } or { TestLimit: < 1 } => "--train-limit and --test-limit must be at least 1.",
+        { Synthetic: true, DataDirectory: not null } => "--synthetic and --data exclude each other.",
         _ => null,
     };
 }

@@ -24,6 +24,9 @@ public sealed record TrainingOptions
     /// <summary>Gets the folder with the four IDX files, or null for Debian's folder (then the synthetic data).</summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>Gets a value indicating whether to train on the synthetic dataset even when the real files exist.</summary>
+    public bool Synthetic { get; init; }
+
     /// <summary>Gets the folder the plot and the JSON summary go to.</summary>
     public string OutputDirectory { get; init; } = Path.Combine("artifacts", "fashion-mnist");
 

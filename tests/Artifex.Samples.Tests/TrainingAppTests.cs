@@ -1,0 +1,151 @@
+using System.IO.Compression;
+using System.Text.Json;
+using Artifex.Samples.FashionMnist;
+using Spectre.Console;
+
+namespace Artifex.Samples.Tests;
+
+/// <summary>The command-line front end: outputs, option errors, and data errors that name the file and write nothing.</summary>
+public sealed class TrainingAppTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "artifex-sample-" + Guid.NewGuid().ToString("N"));
+
+    public TrainingAppTests() => Directory.CreateDirectory(_folder);
+
+    [Fact]
+    public void Run_Synthetic_WritesPlotAndSummary()
+    {
+        string output = Path.Combine(_folder, "out");
+        var options = new TrainingOptions { Synthetic = true, Devices = 2, Epochs = 2, BatchSize = 32, TrainLimit = 320, TestLimit = 64, OutputDirectory = output };
+        (int code, string text) = Run(options);
+        Assert.Equal(0, code);
+        Assert.Contains("synthetic", text, StringComparison.Ordinal);
+        Assert.Contains("samples/s", text, StringComparison.Ordinal);
+        byte[] png = File.ReadAllBytes(Path.Combine(output, "training.png"));
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal(2, summary.RootElement.GetProperty("epochs").GetArrayLength());
+        Assert.Equal(20, summary.RootElement.GetProperty("steps").GetInt32());
+        Assert.Equal(16, summary.RootElement.GetProperty("parameter_checksum").GetString()!.Length);
+        Assert.True(summary.RootElement.GetProperty("replicas_identical").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData(3, 32, "--batch-size 32 is not divisible by --devices 3")]
+    [InlineData(0, 32, "--devices must be at least 1")]
+    public void Run_BadOptions_ExitTwoWithTheReason(int devices, int batch, string expected)
+    {
+        string output = Path.Combine(_folder, "never");
+        (int code, string text) = Run(new TrainingOptions { Synthetic = true, Devices = devices, BatchSize = batch, OutputDirectory = output });
+        Assert.Equal(2, code);
+        Assert.Contains(expected, text, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public void Run_CudaProvider_SaysItIsNotThereYet()
+    {
+        (int code, string text) = Run(new TrainingOptions { Provider = "cuda", OutputDirectory = Path.Combine(_folder, "never") });
+        Assert.Equal(2, code);
+        Assert.Contains("CUDA provider is not implemented yet", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_TruncatedImageFile_NamesItAndWritesNothing()
+    {
+        WriteDataset(_folder, truncateTrainImages: true);
+        string output = Path.Combine(_folder, "out");
+        (int code, string text) = Run(new TrainingOptions { DataDirectory = _folder, OutputDirectory = output });
+        Assert.Equal(1, code);
+        Assert.Contains("train-images-idx3-ubyte.gz", text, StringComparison.Ordinal);
+        Assert.Contains("truncated", text, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public void Run_MissingFile_NamesIt()
+    {
+        WriteDataset(_folder, truncateTrainImages: false);
+        File.Delete(Path.Combine(_folder, "t10k-labels-idx1-ubyte.gz"));
+        (int code, string text) = Run(new TrainingOptions { DataDirectory = _folder, OutputDirectory = Path.Combine(_folder, "out") });
+        Assert.Equal(1, code);
+        Assert.Contains("t10k-labels-idx1-ubyte.gz", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_ValidFiles_RoundTrip()
+    {
+        WriteDataset(_folder, truncateTrainImages: false);
+        Dataset data = FashionMnistFiles.Load(_folder);
+        Assert.Equal(4, data.TrainCount);
+        Assert.Equal(2, data.TestCount);
+        Assert.Equal([0, 1, 2, 3], data.TrainLabels);
+        Assert.Equal((byte)3, data.TrainImages[(3 * Dataset.Features) + 5]);
+    }
+
+    [Fact]
+    public void ReadImages_NotGzip_NamesTheFile()
+    {
+        string path = Path.Combine(_folder, "x-images-idx3-ubyte.gz");
+        File.WriteAllBytes(path, [1, 2, 3, 4, 5]);
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
+        Assert.StartsWith(path, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLabels_WrongMagic_NamesTheFile()
+    {
+        string path = Path.Combine(_folder, "x-labels-idx1-ubyte.gz");
+        WriteGzip(path, [0, 0, 8, 3, 0, 0, 0, 0]);
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadLabels(path));
+        Assert.Contains("magic", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith(path, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLabels_LabelAboveNine_NamesTheFileAndIndex()
+    {
+        string path = Path.Combine(_folder, "x-labels-idx1-ubyte.gz");
+        WriteGzip(path, [0, 0, 8, 1, 0, 0, 0, 2, 4, 10]);
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadLabels(path));
+        Assert.Contains("label 1 is 10", e.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static (int Code, string Text) Run(TrainingOptions options)
+    {
+        using var writer = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
+        int code = TrainingApp.Run(options, console);
+        return (code, writer.ToString().Replace("\n", " ", StringComparison.Ordinal));
+    }
+
+    private static void WriteDataset(string folder, bool truncateTrainImages)
+    {
+        WriteGzip(Path.Combine(folder, "train-images-idx3-ubyte.gz"), Images(4, truncateTrainImages));
+        WriteGzip(Path.Combine(folder, "train-labels-idx1-ubyte.gz"), Labels([0, 1, 2, 3]));
+        WriteGzip(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"), Images(2, truncate: false));
+        WriteGzip(Path.Combine(folder, "t10k-labels-idx1-ubyte.gz"), Labels([4, 5]));
+    }
+
+    private static byte[] Images(int count, bool truncate)
+    {
+        var bytes = new List<byte> { 0, 0, 8, 3, 0, 0, 0, (byte)count, 0, 0, 0, 28, 0, 0, 0, 28 };
+        for (int i = 0; i < count; i++)
+        {
+            bytes.AddRange(Enumerable.Repeat((byte)i, Dataset.Features));
+        }
+
+        return truncate ? [.. bytes.Take(bytes.Count - 100)] : [.. bytes];
+    }
+
+    private static byte[] Labels(byte[] labels) => [0, 0, 8, 1, 0, 0, 0, (byte)labels.Length, .. labels];
+
+    private static void WriteGzip(string path, byte[] content)
+    {
+        using FileStream file = File.Create(path);
+        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
+        gzip.Write(content);
+    }
+}
