@@ -6,8 +6,8 @@ namespace Artifex.Benchmarks;
 /// <summary>Runs the peer programs measured beside ours (gcc, the native peer, mpicc, mpirun) and finds their sources.</summary>
 internal static class ExternalProcess
 {
-    /// <summary>Runs a program to completion; false (with the reason logged) when it cannot start or exits non-zero.</summary>
-    public static bool TryRun(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, TextWriter log, out string output)
+    /// <summary>Runs a program to completion; false (with the reason logged) when it cannot start or exits non-zero. A null environment value removes the variable.</summary>
+    public static bool TryRun(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment, TextWriter log, out string output)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments)
@@ -15,9 +15,16 @@ internal static class ExternalProcess
             info.ArgumentList.Add(argument);
         }
 
-        foreach ((string key, string value) in environment ?? new Dictionary<string, string>(StringComparer.Ordinal))
+        foreach ((string key, string? value) in environment ?? new Dictionary<string, string?>(StringComparer.Ordinal))
         {
-            info.Environment[key] = value;
+            if (value is null)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
         }
 
         try

@@ -25,7 +25,7 @@ internal static class NativeAllReducePeer
             return times;
         }
 
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["OMP_NUM_THREADS"] = "2", ["OMP_PROC_BIND"] = "close", ["OMP_PLACES"] = "cores" };
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal) { ["OMP_NUM_THREADS"] = "2", ["OMP_PROC_BIND"] = "close", ["OMP_PLACES"] = "cores" };
         if (!ExternalProcess.TryRun(binary, ["30"], environment, log, out string output))
         {
             return times;

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 
 namespace Artifex;
 
-/// <summary>The first device kernels of the contract: elementwise scaling, as cuBLAS's <c>Sscal</c> (more come with the training kernels).</summary>
+/// <summary>The provider's kernels: <see cref="Kernels"/> (the training contract) and the double-or-single in-place scaling the collectives use.</summary>
 public abstract partial class DeviceProvider
 {
     /// <summary>Gets the kernel contract of this provider (GEMM, elementwise, loss and optimizer kernels).</summary>

@@ -173,6 +173,6 @@ public abstract partial class DeviceKernels
         }
 
         long required = rows == 0 || columns == 0 ? 0 : ((long)(rows - 1) * leadingDimension) + columns;
-        return CheckBuffer<float>(buffer, required, $"a {rows}×{columns} matrix with leading dimension {leadingDimension}", device, paramName);
+        return CheckBuffer<float>(buffer, required, new ShapeText("a {0}×{1} matrix with leading dimension {2}", rows, columns, leadingDimension), device, paramName);
     }
 }

@@ -87,8 +87,8 @@ public abstract partial class DeviceKernels
     public void AddBias(DeviceBuffer matrix, int rows, int columns, DeviceBuffer bias)
     {
         CheckMatrixSize(rows, columns, nameof(rows), nameof(columns));
-        Device device = CheckBuffer<float>(matrix, (long)rows * columns, $"a {rows}×{columns} matrix", null, nameof(matrix));
-        CheckBuffer<float>(bias, columns, $"a bias of {columns}", device, nameof(bias));
+        Device device = CheckBuffer<float>(matrix, (long)rows * columns, new ShapeText("a {0}×{1} matrix", rows, columns), null, nameof(matrix));
+        CheckBuffer<float>(bias, columns, new ShapeText("a bias of {0}", columns), device, nameof(bias));
         AddBiasCore(matrix, rows, columns, bias);
     }
 
@@ -103,8 +103,8 @@ public abstract partial class DeviceKernels
     public void ColumnSums(DeviceBuffer matrix, int rows, int columns, DeviceBuffer sums)
     {
         CheckMatrixSize(rows, columns, nameof(rows), nameof(columns));
-        Device device = CheckBuffer<float>(matrix, (long)rows * columns, $"a {rows}×{columns} matrix", null, nameof(matrix));
-        CheckBuffer<float>(sums, columns, $"{columns} column sums", device, nameof(sums));
+        Device device = CheckBuffer<float>(matrix, (long)rows * columns, new ShapeText("a {0}×{1} matrix", rows, columns), null, nameof(matrix));
+        CheckBuffer<float>(sums, columns, new ShapeText("{0} column sums", columns), device, nameof(sums));
         if (ReferenceEquals(matrix, sums))
         {
             throw new ArgumentException("sums: the output is the matrix itself.", nameof(sums));

@@ -20,10 +20,10 @@ public abstract partial class DeviceKernels
     {
         CheckMatrixSize(rows, classes, nameof(rows), nameof(classes));
         ArgumentOutOfRangeException.ThrowIfZero(classes);
-        Device device = CheckBuffer<float>(logits, (long)rows * classes, $"a {rows}×{classes} matrix", null, nameof(logits));
-        CheckBuffer<int>(labels, rows, $"{rows} labels", device, nameof(labels));
-        CheckBuffer<float>(probabilities, (long)rows * classes, $"a {rows}×{classes} matrix", device, nameof(probabilities));
-        CheckBuffer<float>(losses, rows, $"{rows} losses", device, nameof(losses));
+        Device device = CheckBuffer<float>(logits, (long)rows * classes, new ShapeText("a {0}×{1} matrix", rows, classes), null, nameof(logits));
+        CheckBuffer<int>(labels, rows, new ShapeText("{0} labels", rows), device, nameof(labels));
+        CheckBuffer<float>(probabilities, (long)rows * classes, new ShapeText("a {0}×{1} matrix", rows, classes), device, nameof(probabilities));
+        CheckBuffer<float>(losses, rows, new ShapeText("{0} losses", rows), device, nameof(losses));
         SoftmaxCrossEntropyCore(logits, labels, rows, classes, probabilities, losses);
     }
 
@@ -44,9 +44,9 @@ public abstract partial class DeviceKernels
     {
         CheckMatrixSize(rows, classes, nameof(rows), nameof(classes));
         ArgumentOutOfRangeException.ThrowIfZero(classes);
-        Device device = CheckBuffer<float>(probabilities, (long)rows * classes, $"a {rows}×{classes} matrix", null, nameof(probabilities));
-        CheckBuffer<int>(labels, rows, $"{rows} labels", device, nameof(labels));
-        CheckBuffer<float>(gradLogits, (long)rows * classes, $"a {rows}×{classes} matrix", device, nameof(gradLogits));
+        Device device = CheckBuffer<float>(probabilities, (long)rows * classes, new ShapeText("a {0}×{1} matrix", rows, classes), null, nameof(probabilities));
+        CheckBuffer<int>(labels, rows, new ShapeText("{0} labels", rows), device, nameof(labels));
+        CheckBuffer<float>(gradLogits, (long)rows * classes, new ShapeText("a {0}×{1} matrix", rows, classes), device, nameof(gradLogits));
         SoftmaxCrossEntropyBackwardCore(probabilities, labels, rows, classes, scale, gradLogits);
     }
 
@@ -59,7 +59,7 @@ public abstract partial class DeviceKernels
     /// <param name="firstMoment">m, same length, updated in place (start from zeros).</param>
     /// <param name="secondMoment">v, same length, updated in place (start from zeros).</param>
     /// <param name="settings">The hyper-parameters and 1-based step number.</param>
-    /// <remarks>The bias corrections are computed once in double precision; the element loop uses no fused multiply-add, so every SIMD width gives the same bits.</remarks>
+    /// <remarks>The step size lr/(1−β₁ᵗ) and √(1−β₂ᵗ) are computed once in double precision and rounded to float; the CPU provider then multiplies √v by the float reciprocal of the latter (one division per element instead of two), and its element loop uses no fused multiply-add, so every SIMD width gives the same bits.</remarks>
     /// <exception cref="ArgumentOutOfRangeException">A hyper-parameter is out of range or the step is not positive.</exception>
     /// <exception cref="ArgumentException">The lengths differ, a buffer is passed twice, or a buffer is not Single or is on another device or provider.</exception>
     /// <exception cref="ObjectDisposedException">The provider or a buffer has been disposed.</exception>

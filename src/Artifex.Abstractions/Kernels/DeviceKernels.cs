@@ -36,7 +36,7 @@ public abstract partial class DeviceKernels
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    private Device CheckBuffer<T>(DeviceBuffer buffer, long required, string shape, Device? device, string paramName)
+    private Device CheckBuffer<T>(DeviceBuffer buffer, long required, ShapeText shape, Device? device, string paramName)
     {
         ObjectDisposedException.ThrowIf(Provider.IsDisposed, Provider);
         ArgumentNullException.ThrowIfNull(buffer, paramName);
@@ -66,7 +66,7 @@ public abstract partial class DeviceKernels
 
     private Device CheckExact<T>(DeviceBuffer buffer, long length, Device? device, string paramName)
     {
-        Device owner = CheckBuffer<T>(buffer, length, $"a vector of {Count(length)}", device, paramName);
+        Device owner = CheckBuffer<T>(buffer, length, new ShapeText("a vector of {0:N0}", length), device, paramName);
         if (buffer.Length != length)
         {
             throw new ArgumentException($"{paramName}: {buffer} holds {Count(buffer.Length)} elements, but the other operands hold {Count(length)}.", paramName);

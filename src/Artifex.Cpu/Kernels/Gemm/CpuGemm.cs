@@ -51,23 +51,28 @@ internal static unsafe class CpuGemm
             return;
         }
 
+        RunParallel(op, blocking, threads, rowTiles, columnTiles);
+    }
+
+    // Its own method: the lambda's closure would otherwise be allocated on every call, the sequential ones included.
+    private static void RunParallel(GemmOperands op, GemmBlocking blocking, int threads, int rowTiles, int columnTiles)
+    {
         bool byColumns = columnTiles >= rowTiles;
         int tiles = byColumns ? columnTiles : rowTiles;
         int parts = Math.Min(threads, tiles);
         int tileSize = byColumns ? blocking.NR : blocking.MR;
         int extent = byColumns ? op.N : op.M;
-        GemmOperands operands = op;
         Parallel.For(0, parts, part =>
         {
             int start = Math.Min(extent, (int)((long)tiles * part / parts) * tileSize);
             int end = Math.Min(extent, (int)((long)tiles * (part + 1) / parts) * tileSize);
             if (byColumns)
             {
-                RunStripe(operands, blocking, 0, operands.M, start, end);
+                RunStripe(op, blocking, 0, op.M, start, end);
             }
             else
             {
-                RunStripe(operands, blocking, start, end, 0, operands.N);
+                RunStripe(op, blocking, start, end, 0, op.N);
             }
         });
     }
