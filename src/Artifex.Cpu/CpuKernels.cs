@@ -15,7 +15,7 @@ namespace Artifex.Cpu;
 /// bits between SIMD widths; the elementwise and optimizer kernels round identically at every width. Every result is
 /// independent of <see cref="Threads"/>.
 /// </remarks>
-internal sealed unsafe class CpuKernels : DeviceKernels
+internal sealed unsafe partial class CpuKernels : DeviceKernels
 {
     public CpuKernels(CpuProvider provider, int threads)
         : base(provider)

@@ -81,6 +81,17 @@ public static class Collectives
         Context.AllReduce(x, x, op, group);
     }
 
+    /// <summary>Reduces over an axis in place with a choice of <see cref="Determinism"/> (see <see cref="SpmdContext.AllReduce(DeviceArray, DeviceArray, ReduceOp, AxisGroup, Determinism)"/>).</summary>
+    /// <param name="x">This participant's value, overwritten with the result.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <param name="determinism">The bitwise promise.</param>
+    public static void AllReduceInPlace(DeviceArray x, ReduceOp op, string axisName, Determinism determinism)
+    {
+        AxisGroup group = Resolve(axisName);
+        Context.AllReduce(x, x, op, group, determinism);
+    }
+
     /// <summary>Reduces over an ordered tuple of axes in place.</summary>
     /// <param name="x">This participant's value, overwritten with the result.</param>
     /// <param name="op">The reduction.</param>

@@ -122,6 +122,47 @@ public abstract class SpmdContext
         AllReduceCore(input.Buffer, output.Buffer, op, group);
     }
 
+    /// <summary>
+    /// Reduces over an axis group with a choice of <see cref="Determinism"/>. With <see cref="Determinism.Reproducible"/>, a
+    /// Sum or Mean of Single or Half values depends only on the multiset of the participants' values (scheme
+    /// <see cref="ReproducibleSum.Version"/>; a Mean is scaled by 1/size inside the one rounding); Max and Min give a canonical
+    /// NaN; integer reductions are unchanged.
+    /// </summary>
+    /// <param name="input">This participant's value.</param>
+    /// <param name="output">Receives the result; may be <paramref name="input"/>.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="group">The axis group.</param>
+    /// <param name="determinism">The bitwise promise.</param>
+    /// <exception cref="NotSupportedException">Reproducible on Double elements (not covered by this version of the scheme), or a provider without reproducible collectives.</exception>
+    /// <exception cref="ArgumentException">As <see cref="AllReduce(DeviceArray, DeviceArray, ReduceOp, AxisGroup)"/>; and, when reproducible, a participant's value outside the window (|x| &gt; 2^30 or ±Inf), named with its rank, index and value, before any buffer changes.</exception>
+    public void AllReduce(DeviceArray input, DeviceArray output, ReduceOp op, AxisGroup group, Determinism determinism)
+    {
+        ValidateLocal(input, output, group);
+        if (op is < ReduceOp.Mean or > ReduceOp.Min)
+        {
+            throw new ArgumentOutOfRangeException(nameof(op), op, "Undefined reduce op.");
+        }
+
+        CheckDeterminism(determinism, input.ElementType);
+        RequireSameShape(input, output, input.Length);
+        AllReduceCore(input.Buffer, output.Buffer, op, group, determinism);
+    }
+
+    /// <summary>Reduce-scatter (sum) with a choice of <see cref="Determinism"/>; see <see cref="AllReduce(DeviceArray, DeviceArray, ReduceOp, AxisGroup, Determinism)"/>.</summary>
+    /// <param name="input">This participant's value of <c>size × output.Length</c> elements.</param>
+    /// <param name="output">Receives this participant's block of the sum.</param>
+    /// <param name="group">The axis group.</param>
+    /// <param name="determinism">The bitwise promise.</param>
+    /// <exception cref="NotSupportedException">Reproducible on Double elements, or a provider without reproducible collectives.</exception>
+    /// <exception cref="ArgumentException">The arrays do not fit, the participants disagree, or a value is outside the reproducible window.</exception>
+    public void ReduceScatter(DeviceArray input, DeviceArray output, AxisGroup group, Determinism determinism)
+    {
+        ValidateLocal(input, output, group);
+        CheckDeterminism(determinism, input.ElementType);
+        RequireLength(input, output.Length * group.Size, "psum_scatter input");
+        ReduceScatterCore(input.Buffer, output.Buffer, group, determinism);
+    }
+
     /// <summary>Gathers every participant's <paramref name="input"/> into <paramref name="output"/>, in rank order.</summary>
     /// <param name="input">This participant's value.</param>
     /// <param name="output">Receives <c>size × input.Length</c> elements: rank 0's block first.</param>
@@ -180,6 +221,39 @@ public abstract class SpmdContext
     /// <param name="op">The reduction.</param>
     /// <param name="group">The group.</param>
     protected abstract void AllReduceCore(DeviceBuffer input, DeviceBuffer output, ReduceOp op, AxisGroup group);
+
+    /// <summary>The provider's all-reduce with a determinism choice; the default runs the rank-ordered one and has no reproducible form.</summary>
+    /// <param name="input">The input buffer.</param>
+    /// <param name="output">The output buffer (may equal the input).</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="group">The group.</param>
+    /// <param name="determinism">The bitwise promise.</param>
+    /// <exception cref="NotSupportedException">Reproducible, unless overridden.</exception>
+    protected virtual void AllReduceCore(DeviceBuffer input, DeviceBuffer output, ReduceOp op, AxisGroup group, Determinism determinism)
+    {
+        if (determinism != Determinism.RankOrdered)
+        {
+            throw new NotSupportedException($"This provider has no {determinism} collectives.");
+        }
+
+        AllReduceCore(input, output, op, group);
+    }
+
+    /// <summary>The provider's reduce-scatter with a determinism choice; the default has no reproducible form.</summary>
+    /// <param name="input">The input buffer.</param>
+    /// <param name="output">The output buffer.</param>
+    /// <param name="group">The group.</param>
+    /// <param name="determinism">The bitwise promise.</param>
+    /// <exception cref="NotSupportedException">Reproducible, unless overridden.</exception>
+    protected virtual void ReduceScatterCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group, Determinism determinism)
+    {
+        if (determinism != Determinism.RankOrdered)
+        {
+            throw new NotSupportedException($"This provider has no {determinism} collectives.");
+        }
+
+        ReduceScatterCore(input, output, group);
+    }
 
     /// <summary>The provider's all-gather; local arguments are already validated.</summary>
     /// <param name="input">The input buffer.</param>
@@ -287,6 +361,20 @@ public abstract class SpmdContext
         if (input.ElementType != output.ElementType)
         {
             throw new ArgumentException($"Input and output element types differ: {input.ElementType.Name} and {output.ElementType.Name}.", nameof(output));
+        }
+    }
+
+    private static void CheckDeterminism(Determinism determinism, Type elementType)
+    {
+        if (determinism is not (Determinism.RankOrdered or Determinism.Reproducible))
+        {
+            throw new ArgumentOutOfRangeException(nameof(determinism), determinism, "Undefined determinism.");
+        }
+
+        if (determinism == Determinism.Reproducible && elementType == typeof(double))
+        {
+            throw new NotSupportedException(
+                $"Reproducible sums of Double are not covered by {ReproducibleSum.Version} (its window is built for Single and Half inputs); use Single, or RankOrdered.");
         }
     }
 }

@@ -13,6 +13,15 @@ internal struct CollectiveDescriptor
     public long InputLength;
     public long OutputLength;
     public int Root;
+
+    /// <summary>True for a reproducible (PR3) sum; every participant must agree.</summary>
+    public bool Reproducible;
+
+    /// <summary>For a reproducible sum: the first input element outside the window, or −1.</summary>
+    public long WindowIndex;
+
+    /// <summary>The value at <see cref="WindowIndex"/>.</summary>
+    public double WindowValue;
     public nint Input;
     public nint Output;
 

@@ -206,7 +206,7 @@ internal sealed class GroupRendezvous
                 {
                     long start = chunk * _chunkElements;
                     long count = Math.Min(_chunkElements, d.InputLength - start);
-                    CollectiveDispatch.Reduce(d.ElementType!, d.Op, inputs, start, outputs, start, count);
+                    Reduce(d, d.Op, inputs, start, outputs, start, count);
                     break;
                 }
 
@@ -232,9 +232,29 @@ internal sealed class GroupRendezvous
                     int target = (int)(chunk / _perRankChunks);
                     long start = chunk % _perRankChunks * _chunkElements;
                     long count = Math.Min(_chunkElements, d.OutputLength - start);
-                    CollectiveDispatch.Reduce(d.ElementType!, ReduceOp.Sum, inputs, (target * d.OutputLength) + start, outputs.Slice(target, 1), start, count);
+                    Reduce(d, ReduceOp.Sum, inputs, (target * d.OutputLength) + start, outputs.Slice(target, 1), start, count);
                     break;
                 }
+        }
+    }
+
+    private void Reduce(in CollectiveDescriptor d, ReduceOp op, ReadOnlySpan<nint> inputs, long inOffset, ReadOnlySpan<nint> outputs, long outOffset, long count)
+    {
+        if (!d.Reproducible)
+        {
+            CollectiveDispatch.Reduce(d.ElementType!, op, inputs, inOffset, outputs, outOffset, count);
+            return;
+        }
+
+        // A reproducible mean is the exact sum scaled by 1/size inside the one rounding, never a sum of pre-divided values.
+        double scale = op == ReduceOp.Mean ? 1.0 / _size : 1.0;
+        if (d.ElementType == typeof(Half))
+        {
+            ReproducibleKernels.FusedHalf(inputs, inOffset, outputs, outOffset, count, scale);
+        }
+        else
+        {
+            ReproducibleKernels.Fused(inputs, inOffset, outputs, outOffset, count, scale);
         }
     }
 
@@ -246,7 +266,19 @@ internal sealed class GroupRendezvous
         {
             ref readonly CollectiveDescriptor d = ref _slots[k];
             agree = d.Kind == first.Kind && d.ElementType == first.ElementType && d.InputLength == first.InputLength
-                && d.OutputLength == first.OutputLength && d.Op == first.Op && d.Root == first.Root;
+                && d.OutputLength == first.OutputLength && d.Op == first.Op && d.Root == first.Root && d.Reproducible == first.Reproducible;
+        }
+
+        if (agree && first.Reproducible)
+        {
+            for (int k = 0; k < _size; k++)
+            {
+                if (_slots[k].WindowIndex >= 0)
+                {
+                    return $"Reproducible {CollectiveDescriptor.Name(first.Kind)} over axis {_group}: rank {k}'s "
+                        + CpuKernels.WindowMessage("input", _slots[k].WindowIndex, _slots[k].WindowValue);
+                }
+            }
         }
 
         // Messages are built only when something disagrees, so a valid round allocates nothing.
@@ -260,7 +292,8 @@ internal sealed class GroupRendezvous
             ?? Disagreement("element count", static d => d.InputLength.ToString(CultureInfo.InvariantCulture))
             ?? Disagreement("output element count", static d => d.OutputLength.ToString(CultureInfo.InvariantCulture))
             ?? Disagreement("reduce op", static d => d.Kind == CollectiveKind.AllReduce ? d.Op.ToString() : "none")
-            ?? Disagreement("root", static d => d.Root.ToString(CultureInfo.InvariantCulture));
+            ?? Disagreement("root", static d => d.Root.ToString(CultureInfo.InvariantCulture))
+            ?? Disagreement("determinism", static d => d.Reproducible ? "Reproducible" : "RankOrdered");
     }
 
     private string? Disagreement(string what, Func<CollectiveDescriptor, string> key)

@@ -1,0 +1,299 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Artifex.Cpu.Kernels;
+
+/// <summary>
+/// The PR3 v1 kernels (<see cref="ReproducibleSum"/>): the sticky-bit deposit into three biased double accumulators, the
+/// finalize, the fused reproducible all-reduce, and the window check. Every path performs the same IEEE double additions
+/// on each element, so Vector512, Vector256 and scalar code give the same bits.
+/// </summary>
+internal static unsafe class ReproducibleKernels
+{
+    private const double S0 = ReproducibleSum.Bias0;
+    private const double S1 = ReproducibleSum.Bias1;
+    private const double S2 = ReproducibleSum.Bias2;
+
+    /// <summary>The index of the first value outside the window (|x| &gt; 2^30 or ±Inf; NaN passes), or −1.</summary>
+    public static long FindOutsideWindow(float* values, long count)
+    {
+        long i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> limit = Vector512.Create(ReproducibleSum.MaxMagnitude);
+            for (; i + 16 <= count; i += 16)
+            {
+                if (Vector512.GreaterThanAny(Vector512.Abs(Vector512.Load(values + i)), limit))
+                {
+                    break;
+                }
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            if (Math.Abs(values[i]) > ReproducibleSum.MaxMagnitude)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The index of the first Half value that is ±Inf (every finite Half is inside the window), or −1.</summary>
+    public static long FindOutsideWindow(Half* values, long count)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            if (Half.IsInfinity(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    public static void Reset(double* state, long count)
+    {
+        new Span<double>(state, checked((int)count)).Fill(S0);
+        new Span<double>(state + count, checked((int)count)).Fill(S1);
+        new Span<double>(state + (2 * count), checked((int)count)).Fill(S2);
+    }
+
+    /// <summary>Adds (biased) or subtracts the level biases; exact for any reachable state.</summary>
+    public static void SetBias(double* state, long count, bool biased)
+    {
+        double sign = biased ? 1 : -1;
+        Shift(state, count, sign * S0);
+        Shift(state + count, count, sign * S1);
+        Shift(state + (2 * count), count, sign * S2);
+    }
+
+    /// <summary>A += B − σ per level: exact, and commutative in effect.</summary>
+    public static void Merge(double* state, double* other, long count)
+    {
+        MergeLevel(state, other, count, S0);
+        MergeLevel(state + count, other + count, count, S1);
+        MergeLevel(state + (2 * count), other + (2 * count), count, S2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Deposit(double* state, float* values, long count)
+    {
+        double* a0 = state;
+        double* a1 = state + count;
+        double* a2 = state + (2 * count);
+        long i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                Vector512<double> x = Vector512.WidenLower(Vector256.Load(values + i).ToVector512Unsafe());
+                Vector512<double> l0 = Vector512.Load(a0 + i), l1 = Vector512.Load(a1 + i), l2 = Vector512.Load(a2 + i);
+                Deposit512(x, ref l0, ref l1, ref l2);
+                l0.Store(a0 + i);
+                l1.Store(a1 + i);
+                l2.Store(a2 + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 4 <= count; i += 4)
+            {
+                Vector256<double> x = Vector256.WidenLower(Vector128.Load(values + i).ToVector256Unsafe());
+                Vector256<double> l0 = Vector256.Load(a0 + i), l1 = Vector256.Load(a1 + i), l2 = Vector256.Load(a2 + i);
+                Deposit256(x, ref l0, ref l1, ref l2);
+                l0.Store(a0 + i);
+                l1.Store(a1 + i);
+                l2.Store(a2 + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            DepositScalar(values[i], ref a0[i], ref a1[i], ref a2[i]);
+        }
+    }
+
+    public static void Deposit(double* state, Half* values, long count)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            DepositScalar((double)values[i], ref state[i], ref state[count + i], ref state[(2 * count) + i]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Finalize(double* state, float* output, long count, double scale)
+    {
+        double* a0 = state;
+        double* a1 = state + count;
+        double* a2 = state + (2 * count);
+        long i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                Vector256<float> r = Finalize512(Vector512.Load(a0 + i), Vector512.Load(a1 + i), Vector512.Load(a2 + i), scale);
+                r.Store(output + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            output[i] = FinalizeScalar(a0[i], a1[i], a2[i], scale);
+        }
+    }
+
+    public static void Finalize(double* state, Half* output, long count, double scale)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            double v = ((((state[i] - S0) + (state[count + i] - S1)) + (state[(2 * count) + i] - S2)) * scale);
+            output[i] = double.IsNaN(v) ? Half.NaN : (Half)v;
+        }
+    }
+
+    /// <summary>
+    /// The fused all-reduce: for each element, deposit the N inputs (any order gives the same bits; rank order is used),
+    /// finalize with <paramref name="scale"/>, write every output. Inputs are read before any output of the same element is written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Fused(ReadOnlySpan<nint> inputs, long inOffset, ReadOnlySpan<nint> outputs, long outOffset, long count, double scale)
+    {
+        long i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<double> s0 = Vector512.Create(S0), s1 = Vector512.Create(S1), s2 = Vector512.Create(S2);
+            for (; i + 8 <= count; i += 8)
+            {
+                Vector512<double> l0 = s0, l1 = s1, l2 = s2;
+                foreach (nint input in inputs)
+                {
+                    Vector512<double> x = Vector512.WidenLower(Vector256.Load((float*)input + inOffset + i).ToVector512Unsafe());
+                    Deposit512(x, ref l0, ref l1, ref l2);
+                }
+
+                Vector256<float> r = Finalize512(l0, l1, l2, scale);
+                foreach (nint output in outputs)
+                {
+                    r.Store((float*)output + outOffset + i);
+                }
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            double l0 = S0, l1 = S1, l2 = S2;
+            foreach (nint input in inputs)
+            {
+                DepositScalar(((float*)input)[inOffset + i], ref l0, ref l1, ref l2);
+            }
+
+            float r = FinalizeScalar(l0, l1, l2, scale);
+            foreach (nint output in outputs)
+            {
+                ((float*)output)[outOffset + i] = r;
+            }
+        }
+    }
+
+    /// <summary>The fused all-reduce of Half buffers (scalar; widening to double is exact).</summary>
+    public static void FusedHalf(ReadOnlySpan<nint> inputs, long inOffset, ReadOnlySpan<nint> outputs, long outOffset, long count, double scale)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            double l0 = S0, l1 = S1, l2 = S2;
+            foreach (nint input in inputs)
+            {
+                DepositScalar((double)((Half*)input)[inOffset + i], ref l0, ref l1, ref l2);
+            }
+
+            double v = (((l0 - S0) + (l1 - S1)) + (l2 - S2)) * scale;
+            Half r = double.IsNaN(v) ? Half.NaN : (Half)v;
+            foreach (nint output in outputs)
+            {
+                ((Half*)output)[outOffset + i] = r;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DepositScalar(double x, ref double a0, ref double a1, ref double a2)
+    {
+        // The OR-ed low bit rules out ties, so each level's rounding of the residual depends on x alone.
+        double q = Sticky(x);
+        double t = a0 + q;
+        x = q + (a0 - t);
+        a0 = t;
+        q = Sticky(x);
+        t = a1 + q;
+        x = q + (a1 - t);
+        a1 = t;
+        a2 += Sticky(x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Sticky(double x) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(x) | 1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float FinalizeScalar(double a0, double a1, double a2, double scale)
+    {
+        float r = (float)((((a0 - S0) + (a1 - S1)) + (a2 - S2)) * scale);
+        return float.IsNaN(r) ? float.NaN : r;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Deposit512(Vector512<double> x, ref Vector512<double> a0, ref Vector512<double> a1, ref Vector512<double> a2)
+    {
+        Vector512<ulong> one = Vector512<ulong>.One;
+        Vector512<double> q = (x.AsUInt64() | one).AsDouble();
+        Vector512<double> t = a0 + q;
+        x = q + (a0 - t);
+        a0 = t;
+        q = (x.AsUInt64() | one).AsDouble();
+        t = a1 + q;
+        x = q + (a1 - t);
+        a1 = t;
+        a2 += (x.AsUInt64() | one).AsDouble();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Deposit256(Vector256<double> x, ref Vector256<double> a0, ref Vector256<double> a1, ref Vector256<double> a2)
+    {
+        Vector256<ulong> one = Vector256<ulong>.One;
+        Vector256<double> q = (x.AsUInt64() | one).AsDouble();
+        Vector256<double> t = a0 + q;
+        x = q + (a0 - t);
+        a0 = t;
+        q = (x.AsUInt64() | one).AsDouble();
+        t = a1 + q;
+        x = q + (a1 - t);
+        a1 = t;
+        a2 += (x.AsUInt64() | one).AsDouble();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finalize512(Vector512<double> a0, Vector512<double> a1, Vector512<double> a2, double scale)
+    {
+        Vector512<double> v = (((a0 - Vector512.Create(S0)) + (a1 - Vector512.Create(S1))) + (a2 - Vector512.Create(S2))) * scale;
+        Vector256<float> r = Vector512.Narrow(v, v).GetLower();
+        return Vector256.ConditionalSelect(Vector256.Equals(r, r), r, Vector256.Create(float.NaN));
+    }
+
+    private static void Shift(double* level, long count, double delta)
+    {
+        var span = new Span<double>(level, checked((int)count));
+        System.Numerics.Tensors.TensorPrimitives.Add(span, delta, span);
+    }
+
+    private static void MergeLevel(double* state, double* other, long count, double bias)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            state[i] += other[i] - bias;
+        }
+    }
+}
