@@ -43,6 +43,7 @@ public sealed class MlpTrainer : IDisposable
     private readonly int[] _evalLabels;
     private readonly Action<SpmdContext> _trainBody;
     private readonly Action<SpmdContext> _evalBody;
+    private readonly MicrobatchResources[]? _micro;
     private Tree<GlobalArray>? _batch;
     private int _evalValidRows;
     private int _step;
@@ -54,8 +55,14 @@ public sealed class MlpTrainer : IDisposable
     /// <param name="learningRate">Adam's learning rate.</param>
     /// <param name="seed">The seed of the initial parameters.</param>
     /// <param name="evalBatch">The global evaluation batch (rounded down to a multiple of the device count).</param>
-    /// <exception cref="ArgumentException">The batch is not divisible by the device count, or the provider has too few devices.</exception>
-    public MlpTrainer(DeviceProvider provider, int deviceCount, int globalBatch, float learningRate, ulong seed, int evalBatch = 1000)
+    /// <param name="microbatch">
+    /// 0 for the ordinary step. A positive size turns on reproducible mode: each device computes the gradient of every
+    /// microbatch of this many rows, deposits it into a <see cref="ReproducibleSumState"/>, the states are merged over the
+    /// data axis and rounded once (mean over the global microbatch count), so the parameters are bitwise identical for
+    /// any device count that divides the batch into whole microbatches.
+    /// </param>
+    /// <exception cref="ArgumentException">The batch is not divisible by the device count (or the local batch by the microbatch), or the provider has too few devices.</exception>
+    public MlpTrainer(DeviceProvider provider, int deviceCount, int globalBatch, float learningRate, ulong seed, int evalBatch = 1000, int microbatch = 0)
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
@@ -70,7 +77,15 @@ public sealed class MlpTrainer : IDisposable
             throw new ArgumentException($"--batch-size {globalBatch} is not divisible by --devices {deviceCount}.", nameof(globalBatch));
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegative(microbatch);
+        if (microbatch > 0 && globalBatch / deviceCount % microbatch != 0)
+        {
+            throw new ArgumentException(
+                $"--microbatch {microbatch} does not divide the {globalBatch / deviceCount} rows each of {deviceCount} devices gets from --batch-size {globalBatch}.", nameof(microbatch));
+        }
+
         _provider = provider;
+        Microbatch = microbatch;
         LearningRate = learningRate;
         GlobalBatch = globalBatch;
         var manager = new DeviceMeshManager(provider.Devices.Take(deviceCount));
@@ -94,6 +109,11 @@ public sealed class MlpTrainer : IDisposable
         _batchLabels = new int[globalBatch];
         _evalImages = new float[EvalBatch * Dataset.Features];
         _evalLabels = new int[EvalBatch];
+        if (microbatch > 0)
+        {
+            _micro = [.. _mesh.Devices.Select(d => new MicrobatchResources(d, microbatch, _parameterLeaves))];
+        }
+
         _trainBody = TrainBody;
         _evalBody = EvalBody;
     }
@@ -103,6 +123,9 @@ public sealed class MlpTrainer : IDisposable
 
     /// <summary>Gets the global batch size.</summary>
     public int GlobalBatch { get; }
+
+    /// <summary>Gets the microbatch size of reproducible mode, or 0 when it is off.</summary>
+    public int Microbatch { get; }
 
     /// <summary>Gets the global evaluation batch size.</summary>
     public int EvalBatch { get; }
@@ -227,6 +250,11 @@ public sealed class MlpTrainer : IDisposable
             workspace.Dispose();
         }
 
+        foreach (MicrobatchResources resources in _micro ?? [])
+        {
+            resources.Dispose();
+        }
+
         _parameters.DisposeLeaves();
         _firstMoments.DisposeLeaves();
         _secondMoments.DisposeLeaves();
@@ -271,19 +299,20 @@ public sealed class MlpTrainer : IDisposable
         DeviceKernels k = _provider.Kernels;
         DeviceBuffer x = _batch!["x"].Value.GetShard(device).Buffer;
         DeviceBuffer y = _batch["y"].Value.GetShard(device).Buffer;
-        DeviceBuffer kernel2 = Local(_parameterLeaves, Kernel2, device);
-        Forward(k, ws, x, y, device);
+        Tree<DeviceArray> reduced;
+        if (_micro is null)
+        {
+            Forward(k, ws, x, y, device);
+            Backward(k, ws, x, y, device);
+            (_rankLoss[context.DeviceIndex], _rankCorrect[context.DeviceIndex]) = Score(ws, y, ws.Rows);
+            reduced = _dataParallel.AllReduceGradients(ws.Gradients, ReduceOp.Mean, DataAxis);
+        }
+        else
+        {
+            ReproducibleGradients(context.DeviceIndex, k, ws, x, y, device);
+            reduced = ws.Gradients;
+        }
 
-        int b = ws.Rows;
-        k.SoftmaxCrossEntropyBackward(ws.Probabilities, y, b, Dataset.Classes, 1f / b, ws.GradLogits);
-        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, MlpParameters.Hidden, Dataset.Classes, b, 1f, ws.Hidden, ws.GradLogits, 0f, ws.GradKernel2);
-        k.ColumnSums(ws.GradLogits, b, Dataset.Classes, ws.GradBias2);
-        k.Gemm(MatrixOperation.None, MatrixOperation.Transpose, b, MlpParameters.Hidden, Dataset.Classes, 1f, ws.GradLogits, kernel2, 0f, ws.GradHidden);
-        k.ReluBackward(ws.GradHidden, ws.Hidden, ws.GradHidden);
-        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, Dataset.Features, MlpParameters.Hidden, b, 1f, x, ws.GradHidden, 0f, ws.GradKernel1);
-        k.ColumnSums(ws.GradHidden, b, MlpParameters.Hidden, ws.GradBias1);
-
-        Tree<DeviceArray> reduced = _dataParallel.AllReduceGradients(ws.Gradients, ReduceOp.Mean, DataAxis);
         try
         {
             var settings = AdamStep.Default(LearningRate, _step);
@@ -300,10 +329,67 @@ public sealed class MlpTrainer : IDisposable
         }
         finally
         {
-            reduced.DisposeLeaves();
+            if (!ReferenceEquals(reduced, ws.Gradients))
+            {
+                reduced.DisposeLeaves();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reproducible mode: the gradient of each microbatch (same shape on every device, so the same floats wherever it is
+    /// computed) goes into the states; the states are merged over the data axis and rounded once into the workspace's
+    /// gradients, scaled by 1 / (global microbatch count).
+    /// </summary>
+    private void ReproducibleGradients(int rank, DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device)
+    {
+        MicrobatchResources mb = _micro![rank];
+        int m = Microbatch;
+        foreach (ReproducibleSumState state in mb.States)
+        {
+            state.Reset();
         }
 
-        Score(ws, y, context.DeviceIndex, ws.Rows);
+        double loss = 0;
+        int correct = 0;
+        for (int start = 0; start < ws.Rows; start += m)
+        {
+            _provider.Copy(x, (long)start * Dataset.Features, mb.Images, 0, (long)m * Dataset.Features);
+            _provider.Copy(y, start, mb.Labels, 0, m);
+            Forward(k, mb.Workspace, mb.Images, mb.Labels, device);
+            Backward(k, mb.Workspace, mb.Images, mb.Labels, device);
+            (double l, int c) = Score(mb.Workspace, mb.Labels, m);
+            loss += l;
+            correct += c;
+            var gradients = mb.Workspace.Gradients.Leaves();
+            for (int leaf = 0; leaf < mb.States.Length; leaf++)
+            {
+                mb.States[leaf].Deposit(gradients[leaf].Buffer);
+            }
+        }
+
+        var outputs = ws.Gradients.Leaves();
+        for (int leaf = 0; leaf < mb.States.Length; leaf++)
+        {
+            mb.States[leaf].AllReduce(DataAxis);
+            mb.States[leaf].Finalize(outputs[leaf].Buffer, 1.0 / (GlobalBatch / m));
+        }
+
+        _rankLoss[rank] = loss;
+        _rankCorrect[rank] = correct;
+    }
+
+    private void Backward(DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device)
+    {
+        int b = ws.Rows;
+        DeviceBuffer kernel2 = Local(_parameterLeaves, Kernel2, device);
+        k.SoftmaxCrossEntropyBackward(ws.Probabilities, y, b, Dataset.Classes, 1f / b, ws.GradLogits);
+        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, MlpParameters.Hidden, Dataset.Classes, b, 1f, ws.Hidden, ws.GradLogits, 0f, ws.GradKernel2);
+        k.ColumnSums(ws.GradLogits, b, Dataset.Classes, ws.GradBias2);
+        k.Gemm(MatrixOperation.None, MatrixOperation.Transpose, b, MlpParameters.Hidden, Dataset.Classes, 1f, ws.GradLogits, kernel2, 0f, ws.GradHidden);
+        k.ReluBackward(ws.GradHidden, ws.Hidden, ws.GradHidden);
+        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, Dataset.Features, MlpParameters.Hidden, b, 1f, x, ws.GradHidden, 0f, ws.GradKernel1);
+        k.ColumnSums(ws.GradHidden, b, MlpParameters.Hidden, ws.GradBias1);
     }
 
     private void EvalBody(SpmdContext context)
@@ -314,7 +400,7 @@ public sealed class MlpTrainer : IDisposable
         DeviceBuffer y = _batch["y"].Value.GetShard(device).Buffer;
         Forward(_provider.Kernels, ws, x, y, device);
         int valid = Math.Clamp(_evalValidRows - (context.DeviceIndex * ws.Rows), 0, ws.Rows);
-        Score(ws, y, context.DeviceIndex, valid);
+        (_rankLoss[context.DeviceIndex], _rankCorrect[context.DeviceIndex]) = Score(ws, y, valid);
     }
 
     private void Forward(DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device)
@@ -328,7 +414,7 @@ public sealed class MlpTrainer : IDisposable
         k.SoftmaxCrossEntropy(ws.Logits, y, b, Dataset.Classes, ws.Probabilities, ws.Losses);
     }
 
-    private void Score(DeviceWorkspace ws, DeviceBuffer y, int rank, int validRows)
+    private (double Loss, int Correct) Score(DeviceWorkspace ws, DeviceBuffer y, int validRows)
     {
         _provider.CopyToHost<float>(ws.Losses, 0, ws.HostLosses);
         _provider.CopyToHost<float>(ws.Probabilities, 0, ws.HostProbabilities);
@@ -346,8 +432,7 @@ public sealed class MlpTrainer : IDisposable
             }
         }
 
-        _rankLoss[rank] = loss;
-        _rankCorrect[rank] = correct;
+        return (loss, correct);
     }
 
     private static DeviceBuffer Local(GlobalArray[] leaves, int leaf, Device device) => leaves[leaf].GetShard(device).Buffer;

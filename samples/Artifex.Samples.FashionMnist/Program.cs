@@ -11,13 +11,15 @@ var seed = new Option<ulong>("--seed") { Description = "Seed of the parameters a
 var provider = new Option<string>("--provider") { Description = "cpu (cuda is not implemented yet).", DefaultValueFactory = _ => defaults.Provider };
 var data = new Option<string?>("--data") { Description = $"Folder with the four Fashion-MNIST IDX .gz files (default: {FashionMnistFiles.DebianDirectory}, else synthetic data)." };
 var synthetic = new Option<bool>("--synthetic") { Description = "Train on the built-in synthetic dataset even when Fashion-MNIST is installed." };
+var reproducible = new Option<bool>("--reproducible") { Description = "Reproducible mode: the same parameter bits for any --devices (microbatch gradients summed exactly)." };
+var microbatch = new Option<int>("--microbatch") { Description = "Microbatch size of --reproducible; must divide batch-size / devices.", DefaultValueFactory = _ => defaults.Microbatch };
 var output = new Option<string>("--output") { Description = "Folder for training.png and summary.json.", DefaultValueFactory = _ => defaults.OutputDirectory };
 var threads = new Option<int>("--threads") { Description = "Threads one device's GEMM may use (results do not change).", DefaultValueFactory = _ => defaults.KernelThreads };
 var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images." };
 var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test images." };
 var root = new RootCommand("Train an MLP (784-512-10, softmax cross-entropy, Adam) data-parallel over emulated CPU devices on Fashion-MNIST.")
 {
-    devices, epochs, batch, learningRate, seed, provider, data, synthetic, output, threads, trainLimit, testLimit,
+    devices, epochs, batch, learningRate, seed, provider, data, synthetic, reproducible, microbatch, output, threads, trainLimit, testLimit,
 };
 root.SetAction(result => TrainingApp.Run(
     new TrainingOptions
@@ -30,6 +32,8 @@ root.SetAction(result => TrainingApp.Run(
         Provider = result.GetValue(provider)!,
         DataDirectory = result.GetValue(data),
         Synthetic = result.GetValue(synthetic),
+        Reproducible = result.GetValue(reproducible),
+        Microbatch = result.GetValue(microbatch),
         OutputDirectory = result.GetValue(output)!,
         KernelThreads = result.GetValue(threads),
         TrainLimit = result.GetValue(trainLimit),

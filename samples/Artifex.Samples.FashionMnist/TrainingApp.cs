@@ -62,7 +62,7 @@ public static class TrainingApp
         using var session = new TrainingSession(provider, options, data);
         console.MarkupLineInterpolated(
             CultureInfo.InvariantCulture,
-            $"MLP 784-512-10, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, global batch {options.BatchSize} over {options.Devices} {provider.Platform} device(s) ({options.BatchSize / options.Devices} each), {session.StepsPerEpoch} steps per epoch, seed {options.Seed}.");
+            $"{(options.Reproducible ? $"Reproducible mode ({ReproducibleSum.Version}, microbatch {options.Microbatch}): " : string.Empty)}MLP 784-512-10, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, global batch {options.BatchSize} over {options.Devices} {provider.Platform} device(s) ({options.BatchSize / options.Devices} each), {session.StepsPerEpoch} steps per epoch, seed {options.Seed}.");
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             EpochResult? result = null;
@@ -135,6 +135,9 @@ public static class TrainingApp
         { KernelThreads: < 1 } => $"--threads must be at least 1, not {o.KernelThreads}.",
         { TrainLimit: < 1 } or { TestLimit: < 1 } => "--train-limit and --test-limit must be at least 1.",
         { Synthetic: true, DataDirectory: not null } => "--synthetic and --data exclude each other.",
+        { Reproducible: true, Microbatch: < 1 } => $"--microbatch must be at least 1, not {o.Microbatch}.",
+        { Reproducible: true } when o.BatchSize / o.Devices % o.Microbatch != 0 =>
+            $"--microbatch {o.Microbatch} does not divide the {o.BatchSize / o.Devices} rows each device gets: reproducible mode needs whole microbatches.",
         _ => null,
     };
 }

@@ -33,6 +33,12 @@ public sealed record TrainingOptions
     /// <summary>Gets how many threads one device's GEMM may use (CPU provider).</summary>
     public int KernelThreads { get; init; } = 1;
 
+    /// <summary>Gets a value indicating whether to train in reproducible mode (bitwise identical parameters for any device count).</summary>
+    public bool Reproducible { get; init; }
+
+    /// <summary>Gets the microbatch size of reproducible mode; it must divide every device's share of the batch.</summary>
+    public int Microbatch { get; init; } = 32;
+
     /// <summary>Gets the number of training images to use (null: all).</summary>
     public int? TrainLimit { get; init; }
 

@@ -29,6 +29,14 @@ public sealed record TrainingSummary
     [JsonPropertyName("seed")]
     public required ulong Seed { get; init; }
 
+    /// <summary>Gets a value indicating whether reproducible mode was on.</summary>
+    [JsonPropertyName("reproducible")]
+    public required bool Reproducible { get; init; }
+
+    /// <summary>Gets the microbatch size of reproducible mode (0 when off).</summary>
+    [JsonPropertyName("microbatch")]
+    public required int Microbatch { get; init; }
+
     /// <summary>Gets the optimizer steps taken.</summary>
     [JsonPropertyName("steps")]
     public required int Steps { get; init; }

@@ -68,6 +68,30 @@ public sealed class TrainingEquivalenceTests
     }
 
     [Fact]
+    public void ReproducibleMode_GivesTheSameBitsForOneTwoFourAndEightDevices()
+    {
+        string[] checksums = [.. new[] { 1, 2, 4, 8 }.Select(devices => TrainReproducibly(devices, threads: 1))];
+        Assert.All(checksums, c => Assert.Equal(checksums[0], c));
+        Assert.Equal(checksums[0], TrainReproducibly(2, threads: 3));
+    }
+
+    [Fact]
+    public void ReproducibleMode_DiffersFromTheOrdinaryStep_AndStillLearns()
+    {
+        Train(2, threads: 1, out string ordinary);
+        Assert.NotEqual(ordinary, TrainReproducibly(2, threads: 1), StringComparer.Ordinal);
+    }
+
+    [Fact]
+    public void ReproducibleMode_RejectsAMicrobatchThatDoesNotDivideTheLocalBatch()
+    {
+        using var provider = new CpuProvider(2);
+        ArgumentException e = Assert.Throws<ArgumentException>(() => new MlpTrainer(provider, 2, Batch, 1e-3f, 1, microbatch: 12));
+        Assert.Contains("--microbatch 12 does not divide the 32 rows", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.LiveBufferCount);
+    }
+
+    [Fact]
     public void Session_ReportsEpochs_KeepsReplicasIdentical_AndFreesEverything()
     {
         using var provider = new CpuProvider(2);
@@ -89,6 +113,26 @@ public sealed class TrainingEquivalenceTests
         ArgumentException e = Assert.Throws<ArgumentException>(() => new MlpTrainer(provider, 3, 64, 1e-3f, 1));
         Assert.Contains("--batch-size 64 is not divisible by --devices 3", e.Message, StringComparison.Ordinal);
         Assert.Equal(0, provider.LiveBufferCount);
+    }
+
+    private static string TrainReproducibly(int devices, int threads)
+    {
+        using var provider = new CpuProvider(new CpuProviderOptions { DeviceCount = devices, KernelThreads = threads });
+        string checksum;
+        using (var trainer = new MlpTrainer(provider, devices, Batch, 1e-3f, 42, microbatch: 8))
+        {
+            int[] order = [.. Enumerable.Range(0, s_data.TrainCount)];
+            for (int s = 0; s < Steps; s++)
+            {
+                trainer.Step(s_data, order.AsSpan(s * Batch, Batch));
+            }
+
+            Assert.True(trainer.ReplicasAgree());
+            checksum = trainer.Checksum();
+        }
+
+        Assert.Equal(0, provider.LiveBufferCount);
+        return checksum;
     }
 
     private static float[][] Train(int devices, int threads, out string checksum)

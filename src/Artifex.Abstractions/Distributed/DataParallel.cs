@@ -132,6 +132,54 @@ public sealed partial class DataParallel
             : MapOwned(gradients, leaf => reduceType == ReduceOp.Mean ? _collectives.Pmean(leaf, axisName) : _collectives.Psum(leaf, axisName));
     }
 
+    /// <summary>
+    /// All-reduces gradients with a choice of <see cref="Determinism"/>. <see cref="Determinism.Reproducible"/> reduces each
+    /// Single or Half leaf with the reproducible collective (scheme <see cref="ReproducibleSum.Version"/>): the result depends
+    /// only on the multiset of the participants' values. For results identical for any device count, accumulate
+    /// fixed-size microbatch gradients in a <see cref="ReproducibleSumState"/> instead (see its remarks).
+    /// </summary>
+    /// <param name="gradients">This participant's gradients.</param>
+    /// <param name="reduceType">Mean or Sum.</param>
+    /// <param name="axisName">The axis to reduce over.</param>
+    /// <param name="determinism">The bitwise promise.</param>
+    /// <returns>New arrays of the reduced gradients; the caller owns them.</returns>
+    /// <exception cref="NotSupportedException">Reproducible with Double leaves, or with collectives other than the ambient ones.</exception>
+    /// <exception cref="ArgumentException">Max or Min; or, when reproducible, a gradient element outside the window (named).</exception>
+    public Tree<DeviceArray> AllReduceGradients(Tree<DeviceArray> gradients, ReduceOp reduceType, string axisName, Determinism determinism)
+    {
+        if (determinism == Determinism.RankOrdered)
+        {
+            return AllReduceGradients(gradients, reduceType, axisName);
+        }
+
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(axisName);
+        if (reduceType is not (ReduceOp.Mean or ReduceOp.Sum))
+        {
+            throw new ArgumentException(UnsupportedReduceType(reduceType.ToString()), nameof(reduceType));
+        }
+
+        if (_collectives is not AmbientCollectives)
+        {
+            throw new NotSupportedException("Reproducible gradient reduction runs on the built-in collectives only, not on a custom ICollectives.");
+        }
+
+        return MapOwned(gradients, leaf =>
+        {
+            DeviceArray reduced = leaf.Clone();
+            try
+            {
+                Collectives.AllReduceInPlace(reduced, reduceType, axisName, determinism);
+                return reduced;
+            }
+            catch
+            {
+                reduced.Dispose();
+                throw;
+            }
+        });
+    }
+
     /// <summary>All-reduces gradients with the reduce type given as artifex's string.</summary>
     /// <param name="gradients">This participant's gradients.</param>
     /// <param name="reduceType">Exactly <c>"mean"</c> or <c>"sum"</c>.</param>
