@@ -22,11 +22,15 @@ public class TrainingStepBenchmarks
     [Params(1, 2)]
     public int Devices { get; set; }
 
+    /// <summary>Gets or sets the microbatch of reproducible mode (0: the ordinary step).</summary>
+    [Params(0, 32)]
+    public int Microbatch { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _provider = new CpuProvider(Devices);
-        _trainer = new MlpTrainer(_provider, Devices, Batch, 1e-3f, 42);
+        _trainer = new MlpTrainer(_provider, Devices, Batch, 1e-3f, 42, microbatch: Microbatch);
         _order = [.. Enumerable.Range(0, s_data.TrainCount)];
     }
 

@@ -27,7 +27,10 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, CpuProvider 
             CollectiveKind.ReduceScatter => (total, total / N),
             _ => (total, total),
         };
-        bool inPlace = settings.Kind is CollectiveKind.AllReduce or CollectiveKind.Broadcast;
+        // A reproducible Sum runs out of place: repeated in-place sums would leave its window (|x| ≤ 2^30) within a few
+        // dozen iterations. Its Mean (and everything else) runs in place; compare like with like.
+        bool inPlace = settings.Kind is CollectiveKind.Broadcast
+            || (settings.Kind is CollectiveKind.AllReduce && !(settings.Determinism == Determinism.Reproducible && settings.Op == ReduceOp.Sum));
         DeviceArray[] inputs = [.. provider.Devices.Select(d => Allocate(d, inCount))];
         DeviceArray[] outputs = inPlace ? inputs : [.. provider.Devices.Select(d => Allocate(d, outCount))];
         try
@@ -200,13 +203,13 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, CpuProvider 
         switch (settings.Kind)
         {
             case CollectiveKind.AllReduce:
-                context.AllReduce(input, output, settings.Op, group);
+                context.AllReduce(input, output, settings.Op, group, settings.Determinism);
                 break;
             case CollectiveKind.AllGather:
                 context.AllGather(input, output, group);
                 break;
             case CollectiveKind.ReduceScatter:
-                context.ReduceScatter(input, output, group);
+                context.ReduceScatter(input, output, group, settings.Determinism);
                 break;
             default:
                 context.Broadcast(input, output, 0, group);

@@ -18,18 +18,29 @@ internal static class PerfCommand
         var op = new Option<string>("--op", "-o") { Description = "Reduction: sum, mean, max, min (allreduce).", DefaultValueFactory = _ => "sum" };
         var type = new Option<string>("--datatype", "-d") { Description = "Element type: float, double, int.", DefaultValueFactory = _ => "float" };
         var form = new Option<string>("--form") { Description = "region (inside an SPMD region) or host (single-controller; allreduce only).", DefaultValueFactory = _ => "region" };
+        var determinism = new Option<string>("--determinism") { Description = "rankordered (default) or reproducible (PR3 v1; allreduce and reducescatter, float, region form).", DefaultValueFactory = _ => "rankordered" };
         var output = new Option<string?>("--output") { Description = "Also write the rows to a .json or .csv file." };
         var warmupSeconds = new Option<double>("--warmup_seconds") { Description = "Touch fresh buffers this long before timing each size (fresh memory is slow on some VMs).", DefaultValueFactory = _ => 0.2 };
         var compareMpi = new Option<bool>("--compare-mpi") { Description = "Run OpenMPI's MPI_Allreduce with the same N and sizes and print the ratio (allreduce, float, sum)." };
         var command = new Command(Report.Name(kind), $"Measure {Report.Name(kind)}.")
         {
-            provider, devices, minBytes, maxBytes, factor, iterations, warmup, op, type, form, output, compareMpi, warmupSeconds,
+            provider, devices, minBytes, maxBytes, factor, iterations, warmup, op, type, form, determinism, output, compareMpi, warmupSeconds,
         };
         command.SetAction(result =>
         {
             string? error = Validate(kind, result.GetValue(provider)!, result.GetValue(devices), result.GetValue(minBytes)!, result.GetValue(maxBytes)!,
                 result.GetValue(factor), result.GetValue(iterations), result.GetValue(warmup), result.GetValue(op)!, result.GetValue(type)!, result.GetValue(form)!,
                 out long min, out long max, out ReduceOp reduceOp);
+            string mode = result.GetValue(determinism)!;
+            error ??= mode switch
+            {
+                "rankordered" => null,
+                "reproducible" when kind is not (CollectiveKind.AllReduce or CollectiveKind.ReduceScatter) => "--determinism reproducible applies to allreduce and reducescatter.",
+                "reproducible" when !string.Equals(result.GetValue(type), "float", StringComparison.Ordinal) => "--determinism reproducible needs --datatype float (int is exact already; double is not covered by PR3 v1).",
+                "reproducible" when string.Equals(result.GetValue(form), "host", StringComparison.Ordinal) => "--determinism reproducible runs in the region form only.",
+                "reproducible" => null,
+                _ => $"--determinism must be rankordered or reproducible, not '{mode}'.",
+            };
             if (error is not null)
             {
                 Console.Error.WriteLine($"artifex-perf: {error}");
@@ -38,7 +49,8 @@ internal static class PerfCommand
 
             var settings = new PerfSettings(kind, result.GetValue(provider)!, result.GetValue(devices), min, max, result.GetValue(factor),
                 result.GetValue(iterations), result.GetValue(warmup), reduceOp, result.GetValue(type)!, string.Equals(result.GetValue(form), "host", StringComparison.Ordinal),
-                result.GetValue(output), result.GetValue(compareMpi), Math.Max(0, result.GetValue(warmupSeconds)));
+                result.GetValue(output), result.GetValue(compareMpi), Math.Max(0, result.GetValue(warmupSeconds)),
+                string.Equals(mode, "reproducible", StringComparison.Ordinal) ? Determinism.Reproducible : Determinism.RankOrdered);
             return PerfRun.Execute(settings, Console.Out);
         });
         return command;

@@ -18,4 +18,5 @@ internal readonly record struct PerfSettings(
     bool HostIssued,
     string? OutputPath,
     bool CompareMpi,
-    double WarmupSeconds);
+    double WarmupSeconds,
+    Determinism Determinism = Determinism.RankOrdered);

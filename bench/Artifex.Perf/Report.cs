@@ -12,7 +12,7 @@ internal static class Report
     public static void Header(PerfSettings s, TextWriter output)
     {
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"# artifex-perf {Name(s.Kind)}: provider {s.Provider}, {s.Devices} devices, {s.ElementType}, {(s.HostIssued ? "single-controller" : "in-region")}, warmup {s.Warmup}, iters {s.Iterations}"));
+            $"# artifex-perf {Name(s.Kind)}: provider {s.Provider}, {s.Devices} devices, {s.ElementType}, {(s.HostIssued ? "single-controller" : "in-region")}, {(s.Determinism == Determinism.Reproducible ? $"reproducible ({ReproducibleSum.Version})" : "rank-ordered")}, warmup {s.Warmup}, iters {s.Iterations}"));
         output.WriteLine("# bound: the collective's minimum memory traffic at the bandwidth of a read-modify-write pass over the same buffers, measured per size");
         output.WriteLine($"#{"size(B)",12} {"count",12} {"type",6} {"redop",6} {"time(us)",11} {"algbw",8} {"busbw",8} {"#wrong",7} {"bound(us)",10} {"%bound",7}{(s.CompareMpi ? $" {"mpi(us)",10} {"mpi/ours",8}" : string.Empty)}");
         output.WriteLine($"#{string.Empty,12} {"(elements)",12} {string.Empty,6} {string.Empty,6} {string.Empty,11} {"(GB/s)",8} {"(GB/s)",8}");
