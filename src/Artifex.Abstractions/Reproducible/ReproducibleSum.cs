@@ -10,8 +10,10 @@ namespace Artifex;
 /// (pre-rounding in the manner of Demmel and Nguyen's ReproBLAS, with a fixed window). Every input is split exactly into
 /// three slices, one per level, so each level sums exact multiples of its unit: the state is integer arithmetic done with
 /// floating-point adds, and any order, split or tree gives the same bits. The final value is
-/// <c>((a₀ + a₁) + a₂)</c> in double, scaled (for a mean) and rounded once to the output type: faithful (within 1 ulp),
-/// and correctly rounded for the vast majority of elements.
+/// <c>((a₀ + a₁) + a₂)</c> in double, scaled (for a mean) and rounded once to the output type: on typical data within 1 ulp
+/// and correctly rounded for the vast majority of elements. Version 1 carries each deposit's sticky bit (about 2^−52·|x|)
+/// into the lower levels, as the scheme's reference does, so under heavy cancellation it is not faithful (3 − 1 − 2 gives
+/// −2^−52); results stay reproducible. An exact residual would change the bits and will be a new version.
 /// </para>
 /// <para>
 /// The window: inputs with |x| ≤ 2^30 (larger values and ±Inf are rejected with the element and value named; NaN
