@@ -96,9 +96,39 @@ internal static class PR3Reference
     /// <returns>The float.</returns>
     public static float Finalize(double a0, double a1, double a2, double scale = 1.0)
     {
-        double sum = ((a0 - Sigma0) + (a1 - Sigma1)) + (a2 - Sigma2);
-        double scaled = sum * scale;
+        double scaled = FinalizeToDouble(a0, a1, a2, scale);
         return double.IsNaN(scaled) ? float.NaN : (float)scaled;
+    }
+
+    /// <summary>The double before the one rounding to the output type: ((a0 − σ0) + (a1 − σ1)) + (a2 − σ2), times scale.</summary>
+    /// <param name="a0">Level 0 (biased).</param>
+    /// <param name="a1">Level 1 (biased).</param>
+    /// <param name="a2">Level 2 (biased).</param>
+    /// <param name="scale">The scale.</param>
+    /// <returns>The double.</returns>
+    public static double FinalizeToDouble(double a0, double a1, double a2, double scale = 1.0) =>
+        (((a0 - Sigma0) + (a1 - Sigma1)) + (a2 - Sigma2)) * scale;
+
+    /// <summary>The reproducible sum of Half contributions, rounded once to Half (NaN canonical).</summary>
+    /// <param name="contributions">Equal-length arrays.</param>
+    /// <returns>The Half values.</returns>
+    public static Half[] SumHalf(IReadOnlyList<Half[]> contributions)
+    {
+        int n = contributions[0].Length;
+        var output = new Half[n];
+        for (int i = 0; i < n; i++)
+        {
+            double a0 = Sigma0, a1 = Sigma1, a2 = Sigma2;
+            foreach (Half[] contribution in contributions)
+            {
+                Deposit((double)contribution[i], ref a0, ref a1, ref a2);
+            }
+
+            double v = FinalizeToDouble(a0, a1, a2);
+            output[i] = double.IsNaN(v) ? Half.NaN : (Half)v;
+        }
+
+        return output;
     }
 
     /// <summary>The reproducible sum of the contributions, element by element.</summary>
