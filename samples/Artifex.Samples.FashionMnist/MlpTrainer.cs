@@ -150,19 +150,7 @@ public sealed class MlpTrainer : IDisposable
 
         Gather(data.TrainImages, data.TrainLabels, indices, _batchImages, _batchLabels);
         _step++;
-        _batch = _dataParallel.ShardBatch(
-            Tree.Dict<HostArray>(("x", new HostArray<float>(_batchImages, GlobalBatch, Dataset.Features)), ("y", new HostArray<int>(_batchLabels, GlobalBatch))),
-            _batchSharding);
-        try
-        {
-            _provider.RunSpmd(_mesh, _trainBody);
-        }
-        finally
-        {
-            _batch.DisposeLeaves();
-            _batch = null;
-        }
-
+        RunOnBatch(_batchImages, _batchLabels, _trainBody);
         return Totals(_train.Length);
     }
 
@@ -185,18 +173,7 @@ public sealed class MlpTrainer : IDisposable
             }
 
             Gather(data.TestImages, data.TestLabels, indices, _evalImages, _evalLabels);
-            _batch = _dataParallel.ShardBatch(
-                Tree.Dict<HostArray>(("x", new HostArray<float>(_evalImages, EvalBatch, Dataset.Features)), ("y", new HostArray<int>(_evalLabels, EvalBatch))),
-                _batchSharding);
-            try
-            {
-                _provider.RunSpmd(_mesh, _evalBody);
-            }
-            finally
-            {
-                _batch.DisposeLeaves();
-                _batch = null;
-            }
+            RunOnBatch(_evalImages, _evalLabels, _evalBody);
 
             (double l, int c) = Totals(_eval.Length);
             lossSum += l;
@@ -268,6 +245,23 @@ public sealed class MlpTrainer : IDisposable
             TensorPrimitives.ConvertTruncating<byte, float>(images.AsSpan(indices[i] * Dataset.Features, Dataset.Features), row);
             TensorPrimitives.Divide(row, 255f, row);
             batchLabels[i] = labels[indices[i]];
+        }
+    }
+
+    /// <summary>Places a global batch with <c>ShardBatch</c>, runs one SPMD region over it, and frees it.</summary>
+    private void RunOnBatch(float[] images, int[] labels, Action<SpmdContext> body)
+    {
+        _batch = _dataParallel.ShardBatch(
+            Tree.Dict<HostArray>(("x", new HostArray<float>(images, labels.Length, Dataset.Features)), ("y", new HostArray<int>(labels, labels.Length))),
+            _batchSharding);
+        try
+        {
+            _provider.RunSpmd(_mesh, body);
+        }
+        finally
+        {
+            _batch.DisposeLeaves();
+            _batch = null;
         }
     }
 

@@ -151,7 +151,7 @@ internal static unsafe class ReproducibleKernels
     {
         for (long i = 0; i < count; i++)
         {
-            double v = ((((state[i] - S0) + (state[count + i] - S1)) + (state[(2 * count) + i] - S2)) * scale);
+            double v = FinalizeDouble(state[i], state[count + i], state[(2 * count) + i], scale);
             output[i] = double.IsNaN(v) ? Half.NaN : (Half)v;
         }
     }
@@ -166,12 +166,6 @@ internal static unsafe class ReproducibleKernels
         long i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            // Each deposit is a chain of dependent adds; four independent groups of 8 elements keep the adders busy.
-            for (; i + 32 <= count; i += 32)
-            {
-                Fused512x4(inputs, inOffset + i, outputs, outOffset + i, scale);
-            }
-
             Vector512<double> s0 = Vector512.Create(S0), s1 = Vector512.Create(S1), s2 = Vector512.Create(S2);
             for (; i + 8 <= count; i += 8)
             {
@@ -217,38 +211,12 @@ internal static unsafe class ReproducibleKernels
                 DepositScalar((double)((Half*)input)[inOffset + i], ref l0, ref l1, ref l2);
             }
 
-            double v = (((l0 - S0) + (l1 - S1)) + (l2 - S2)) * scale;
+            double v = FinalizeDouble(l0, l1, l2, scale);
             Half r = double.IsNaN(v) ? Half.NaN : (Half)v;
             foreach (nint output in outputs)
             {
                 ((Half*)output)[outOffset + i] = r;
             }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Fused512x4(ReadOnlySpan<nint> inputs, long inOffset, ReadOnlySpan<nint> outputs, long outOffset, double scale)
-    {
-        Vector512<double> a0 = Vector512.Create(S0), a1 = Vector512.Create(S1), a2 = Vector512.Create(S2);
-        Vector512<double> b0 = a0, b1 = a1, b2 = a2, c0 = a0, c1 = a1, c2 = a2, d0 = a0, d1 = a1, d2 = a2;
-        foreach (nint input in inputs)
-        {
-            float* p = (float*)input + inOffset;
-            (Vector512<double> x0, Vector512<double> x1) = Vector512.Widen(Vector512.Load(p));
-            (Vector512<double> x2, Vector512<double> x3) = Vector512.Widen(Vector512.Load(p + 16));
-            Deposit512(x0, ref a0, ref a1, ref a2);
-            Deposit512(x1, ref b0, ref b1, ref b2);
-            Deposit512(x2, ref c0, ref c1, ref c2);
-            Deposit512(x3, ref d0, ref d1, ref d2);
-        }
-
-        Vector512<float> low = Vector512.Create(Finalize512(a0, a1, a2, scale), Finalize512(b0, b1, b2, scale));
-        Vector512<float> high = Vector512.Create(Finalize512(c0, c1, c2, scale), Finalize512(d0, d1, d2, scale));
-        foreach (nint output in outputs)
-        {
-            float* q = (float*)output + outOffset;
-            low.Store(q);
-            high.Store(q + 16);
         }
     }
 
@@ -270,10 +238,14 @@ internal static unsafe class ReproducibleKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double Sticky(double x) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(x) | 1);
 
+    /// <summary>The one fixed sequence of the finalize: unbias each level (exact), add them in level order, scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double FinalizeDouble(double a0, double a1, double a2, double scale) => (((a0 - S0) + (a1 - S1)) + (a2 - S2)) * scale;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float FinalizeScalar(double a0, double a1, double a2, double scale)
     {
-        float r = (float)((((a0 - S0) + (a1 - S1)) + (a2 - S2)) * scale);
+        float r = (float)FinalizeDouble(a0, a1, a2, scale);
         return float.IsNaN(r) ? float.NaN : r;
     }
 
