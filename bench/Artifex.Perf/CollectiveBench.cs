@@ -8,7 +8,7 @@ namespace Artifex.Perf;
 /// Measures one collective at one size on N emulated devices: checks every output element once against the exact
 /// expected value, then times warm-up plus timed iterations, and measures the traffic bound over the same buffers.
 /// </summary>
-internal sealed unsafe class CollectiveBench(PerfSettings settings, CpuProvider provider)
+internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvider provider)
 {
     /// <summary>Each size is timed as this many samples of <c>--iters</c> iterations; the median sample is reported (this VM has rare multi-millisecond stalls).</summary>
     private const int Samples = 5;
@@ -40,7 +40,8 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, CpuProvider 
             long wrong = CountWrong(outputs, inCount);
             WarmMemory(inputs, outputs);
             double micros = RunOnce(inputs, outputs, settings.Iterations, settings.Warmup);
-            double bound = Bound(inPlace ? inputs : (settings.Kind == CollectiveKind.AllGather ? outputs : inputs), bytes);
+            // The bound comes from a host memory probe; a GPU's memory is not host-addressable, so it has none here.
+            double bound = provider is CpuProvider ? Bound(inPlace ? inputs : (settings.Kind == CollectiveKind.AllGather ? outputs : inputs), bytes) : double.NaN;
             double algbw = bytes / (micros * 1e-6) / 1e9;
             return new ResultRow(bytes, total, settings.ElementType, RedOpName, micros, algbw, algbw * BusFactor(), wrong, bound, null);
         }
@@ -163,6 +164,7 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, CpuProvider 
                     provider.AllReduceShards(shards, settings.Op, "data");
                 }
 
+                WaitForDevices();
                 hostSamples[s] = Stopwatch.GetElapsedTime(start).TotalMicroseconds / iterations;
             }
 
@@ -191,11 +193,21 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, CpuProvider 
 
                 if (context.DeviceIndex == 0)
                 {
+                    // GPU collectives are only queued by Step: the time counts once the last one has finished everywhere.
+                    WaitForDevices();
                     times[s] = Stopwatch.GetElapsedTime(start).TotalMicroseconds / iterations;
                 }
             }
         });
         return Median(times);
+    }
+
+    private void WaitForDevices()
+    {
+        if (provider is Cuda.CudaProvider gpu)
+        {
+            gpu.Synchronize();
+        }
     }
 
     private void Step(SpmdContext context, DeviceArray input, DeviceArray output, AxisGroup group)

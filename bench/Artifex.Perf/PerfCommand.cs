@@ -8,7 +8,7 @@ internal static class PerfCommand
 {
     public static Command Create(CollectiveKind kind)
     {
-        var provider = new Option<string>("--provider") { Description = "Provider: cpu (cuda once it exists).", DefaultValueFactory = _ => "cpu" };
+        var provider = new Option<string>("--provider") { Description = "Provider: cpu (emulated devices) or cuda (one device per GPU, collectives on NCCL).", DefaultValueFactory = _ => "cpu" };
         var devices = new Option<int>("--devices", "-g") { Description = "Number of devices N.", DefaultValueFactory = _ => 2 };
         var minBytes = new Option<string>("--minbytes", "-b") { Description = "Smallest size, with K/M/G suffixes.", DefaultValueFactory = _ => "4K" };
         var maxBytes = new Option<string>("--maxbytes", "-e") { Description = "Largest size, with K/M/G suffixes.", DefaultValueFactory = _ => "16M" };
@@ -69,7 +69,9 @@ internal static class PerfCommand
 
         string? problem = (provider, devices, factor, iterations, warmup, type, form) switch
         {
-            (not "cpu", _, _, _, _, _, _) => $"provider '{provider}' is not available: only 'cpu' exists in this version.",
+            (not ("cpu" or "cuda"), _, _, _, _, _, _) => $"--provider must be cpu or cuda, not '{provider}'.",
+            ("cuda", _, _, _, _, _, _) when Cuda.CudaServiceCollectionExtensions.UnavailableReason is { } reason => $"--provider cuda: no usable GPU here: {reason}",
+            ("cuda", _, _, _, _, _, _) when devices > Cuda.CudaProbe.Current.DeviceCount => $"--provider cuda --devices {devices}: this machine has {Cuda.CudaProbe.Current.DeviceCount} GPU(s).",
             (_, < 1, _, _, _, _, _) => $"--devices must be at least 1, not {devices}.",
             (_, _, <= 1, _, _, _, _) => $"--stepfactor must be above 1, not {factor.ToString(CultureInfo.InvariantCulture)}.",
             (_, _, _, < 1, _, _, _) => $"--iters must be at least 1, not {iterations}.",

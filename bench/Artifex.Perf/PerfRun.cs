@@ -19,7 +19,9 @@ internal static class PerfRun
     /// <summary>Runs the sweep, printing the nccl-tests table as it goes, and returns the rows.</summary>
     public static List<ResultRow> Measure(PerfSettings settings, TextWriter output)
     {
-        using var provider = new CpuProvider(settings.Devices);
+        using DeviceProvider provider = string.Equals(settings.Provider, "cuda", StringComparison.Ordinal)
+            ? new Cuda.CudaProvider(settings.Devices)
+            : new CpuProvider(settings.Devices);
         Dictionary<long, double> mpi = settings.CompareMpi && settings.Kind == CollectiveKind.AllReduce
             ? MpiPeer.Run(settings.Devices, settings.MinBytes, settings.MaxBytes, output)
             : [];

@@ -8,7 +8,7 @@ var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValue
 var batch = new Option<int>("--batch-size") { Description = "Global batch size, divisible by --devices.", DefaultValueFactory = _ => defaults.BatchSize };
 var learningRate = new Option<float>("--learning-rate", "--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
 var seed = new Option<ulong>("--seed") { Description = "Seed of the parameters and the shuffles.", DefaultValueFactory = _ => defaults.Seed };
-var provider = new Option<string>("--provider") { Description = "cpu (cuda is not implemented yet).", DefaultValueFactory = _ => defaults.Provider };
+var provider = new Option<string>("--provider") { Description = "cpu, or cuda (NVIDIA GPUs: one device per GPU).", DefaultValueFactory = _ => defaults.Provider };
 var data = new Option<string?>("--data") { Description = $"Folder with the four Fashion-MNIST IDX .gz files (default: {FashionMnistFiles.DebianDirectory}, else synthetic data)." };
 var synthetic = new Option<bool>("--synthetic") { Description = "Train on the built-in synthetic dataset even when Fashion-MNIST is installed." };
 var reproducible = new Option<bool>("--reproducible") { Description = "Reproducible mode: the same parameter bits for any --devices (microbatch gradients summed exactly)." };

@@ -37,7 +37,9 @@ public static class TrainingApp
             return 1;
         }
 
-        using var provider = new CpuProvider(new CpuProviderOptions { DeviceCount = options.Devices, KernelThreads = options.KernelThreads });
+        using DeviceProvider provider = options.Provider == "cuda"
+            ? new Cuda.CudaProvider(options.Devices)
+            : new CpuProvider(new CpuProviderOptions { DeviceCount = options.Devices, KernelThreads = options.KernelThreads });
         TrainingSummary summary = Train(provider, options, data, console);
         Directory.CreateDirectory(options.OutputDirectory);
         string plotPath = Path.Combine(options.OutputDirectory, "training.png");
@@ -126,7 +128,9 @@ public static class TrainingApp
     private static string? Validate(TrainingOptions o) => o switch
     {
         { Provider: not ("cpu" or "cuda") } => $"--provider must be cpu or cuda, not '{o.Provider}'.",
-        { Provider: "cuda" } => $"--provider cuda: the CUDA provider is not implemented yet (see README, Status). {Cuda.CudaServiceCollectionExtensions.UnavailableReason}",
+        { Provider: "cuda" } when Cuda.CudaServiceCollectionExtensions.UnavailableReason is { } reason => $"--provider cuda: no usable GPU here: {reason}",
+        { Provider: "cuda" } when o.Devices > Cuda.CudaProbe.Current.DeviceCount =>
+            $"--provider cuda --devices {o.Devices}: this machine has {Cuda.CudaProbe.Current.DeviceCount} GPU(s); pass --devices {Cuda.CudaProbe.Current.DeviceCount} or fewer.",
         { Devices: < 1 } => $"--devices must be at least 1, not {o.Devices}.",
         { Epochs: < 1 } => $"--epochs must be at least 1, not {o.Epochs}.",
         { BatchSize: < 1 } => $"--batch-size must be at least 1, not {o.BatchSize}.",

@@ -18,7 +18,7 @@ public sealed record TrainingOptions
     /// <summary>Gets the seed of the parameters and shuffles.</summary>
     public ulong Seed { get; init; } = 42;
 
-    /// <summary>Gets the provider name: <c>cpu</c> (or <c>cuda</c>, not implemented yet).</summary>
+    /// <summary>Gets the provider name: <c>cpu</c> or <c>cuda</c>.</summary>
     public string Provider { get; init; } = "cpu";
 
     /// <summary>Gets the folder with the four IDX files, or null for Debian's folder (then the synthetic data).</summary>

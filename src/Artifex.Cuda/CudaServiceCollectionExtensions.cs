@@ -1,19 +1,21 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Artifex.Cuda;
 
 /// <summary>Registers the CUDA provider as a keyed <see cref="DeviceProvider"/> under <c>"cuda"</c>.</summary>
 /// <remarks>
-/// The CUDA provider itself is not implemented yet. The registration exists so that configuration can name it and get a
-/// clear answer: on a machine without the CUDA driver the start-up validation says so and how to fall back; with a
-/// driver it says the provider is not implemented yet. No <see cref="DllNotFoundException"/> ever reaches the caller.
+/// On a machine without a usable GPU the registration stays harmless: choosing <c>cuda</c> fails at start-up validation
+/// with the probe's reason and how to fall back to the CPU provider. No <see cref="DllNotFoundException"/> ever reaches the
+/// caller.
 /// </remarks>
 public static class CudaServiceCollectionExtensions
 {
     /// <summary>The platform name, the key of the CUDA provider's keyed service.</summary>
-    public const string PlatformName = "cuda";
+    public const string PlatformName = CudaProvider.PlatformName;
 
     /// <summary>Registers the CUDA provider (keyed <c>"cuda"</c>) with options.</summary>
     /// <param name="services">The service collection.</param>
@@ -43,17 +45,16 @@ public static class CudaServiceCollectionExtensions
         return AddCore(services);
     }
 
-    /// <summary>Gets why the CUDA provider cannot start on this machine (never null in this version).</summary>
-    public static string UnavailableReason =>
-        CudaAvailability.UnavailableReason is { } missing
-            ? missing
-            : "the CUDA provider is not implemented yet in this version of Artifex.NET (the driver library loads).";
+    /// <summary>Gets why the CUDA provider cannot start on this machine, or <see langword="null"/> when a GPU is usable (from <see cref="CudaProbe.Current"/>).</summary>
+    public static string? UnavailableReason => CudaProbe.Current.IsAvailable ? null : CudaProbe.Current.Reason;
 
     private static IServiceCollection AddCore(IServiceCollection services)
     {
         services.AddArtifexProviderRegistration(new ArtifexProviderRegistration(PlatformName, static () => UnavailableReason));
-        services.TryAddKeyedSingleton<DeviceProvider>(PlatformName, static (_, _) =>
-            throw new PlatformNotSupportedException($"The CUDA provider cannot start: {UnavailableReason} Use the CPU provider (Artifex:Provider=cpu)."));
+        services.TryAddKeyedSingleton<DeviceProvider>(PlatformName, static (sp, _) =>
+            UnavailableReason is { } reason
+                ? throw new PlatformNotSupportedException($"The CUDA provider cannot start: {reason} Use the CPU provider (Artifex:Provider=cpu).")
+                : new CudaProvider(sp.GetRequiredService<IOptions<CudaProviderOptions>>().Value, sp.GetService<ILogger<CudaProvider>>()));
         return services;
     }
 }

@@ -43,11 +43,14 @@ public sealed class TrainingAppTests : IDisposable
     }
 
     [Fact]
-    public void Run_CudaProvider_SaysItIsNotThereYet()
+    public void Run_CudaProviderWithoutGpu_SaysWhyAndWritesNothing()
     {
-        (int code, string text) = Run(new TrainingOptions { Provider = "cuda", OutputDirectory = Path.Combine(_folder, "never") });
+        Assert.SkipWhen(Cuda.CudaProbe.Current.IsAvailable, "A GPU is usable here.");
+        string output = Path.Combine(_folder, "never");
+        (int code, string text) = Run(new TrainingOptions { Provider = "cuda", OutputDirectory = output });
         Assert.Equal(2, code);
-        Assert.Contains("CUDA provider is not implemented yet", text, StringComparison.Ordinal);
+        Assert.Contains("--provider cuda: no usable GPU here", text, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
     }
 
     [Fact]

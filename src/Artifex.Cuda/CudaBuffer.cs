@@ -1,0 +1,45 @@
+using Artifex.Cuda.Native;
+using Artifex.Cuda.Runtime;
+
+namespace Artifex.Cuda;
+
+/// <summary>A block of device memory on one GPU (<c>cuMemAlloc</c>), freed when disposed or when its provider is.</summary>
+internal sealed class CudaBuffer : DeviceBuffer
+{
+    private readonly CudaResourceHandle? _memory;
+
+    public CudaBuffer(CudaProvider provider, Device device, CudaDeviceState state, Type elementType, int elementSize, long length, CudaResourceHandle? memory)
+        : base(provider, device, elementType, elementSize, length)
+    {
+        State = state;
+        _memory = memory;
+        Pointer = memory is null ? 0 : (ulong)memory.Value;
+    }
+
+    /// <summary>Gets the device state of the GPU holding the memory.</summary>
+    public CudaDeviceState State { get; }
+
+    /// <summary>Gets the device address (0 for an empty buffer).</summary>
+    public ulong Pointer { get; }
+
+    /// <summary>Gets the address of an element.</summary>
+    public ulong At(long element) => Pointer + (ulong)(element * ElementSize);
+
+    protected override void Free()
+    {
+        if (_memory is null)
+        {
+            return;
+        }
+
+        try
+        {
+            // cuMemFree does not wait for kernels on non-blocking streams that may still use the memory: drain the stream first.
+            State.Synchronize();
+        }
+        finally
+        {
+            _memory.Dispose();
+        }
+    }
+}

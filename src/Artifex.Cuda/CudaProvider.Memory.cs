@@ -1,0 +1,133 @@
+using Artifex.Cuda.Native;
+using Artifex.Cuda.Runtime;
+
+namespace Artifex.Cuda;
+
+/// <summary>Device memory and copies.</summary>
+public sealed unsafe partial class CudaProvider
+{
+    /// <inheritdoc/>
+    protected override DeviceBuffer AllocateCore(Device device, Type elementType, int elementSize, long length)
+    {
+        CudaDeviceState state = GetState(device);
+        long bytes = checked(length * elementSize);
+        if (bytes == 0)
+        {
+            return new CudaBuffer(this, device, state, elementType, elementSize, length, memory: null);
+        }
+
+        state.MakeCurrent();
+        ulong pointer;
+        CudaCheck.Driver(CuDriver.cuMemAlloc_v2(&pointer, (nuint)bytes), "cuMemAlloc_v2");
+        var memory = new CudaResourceHandle(CudaResourceKind.Memory, (nint)pointer, state.Context);
+        return new CudaBuffer(this, device, state, elementType, elementSize, length, memory);
+    }
+
+    /// <inheritdoc/>
+    protected override void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset)
+    {
+        if (source.IsEmpty)
+        {
+            return;
+        }
+
+        var target = (CudaBuffer)destination;
+        CudaDeviceState state = target.State;
+        state.MakeCurrent();
+        fixed (byte* pointer = source)
+        {
+            // The span is pageable and only fixed for this call, so the copy must finish before returning.
+            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync_v2(target.Pointer + (ulong)destinationByteOffset, pointer, (nuint)source.Length, state.StreamValue), "cuMemcpyHtoDAsync_v2");
+            CudaCheck.Driver(CuDriver.cuStreamSynchronize(state.StreamValue), "cuStreamSynchronize");
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void CopyToHostCore(DeviceBuffer source, long sourceByteOffset, Span<byte> destination)
+    {
+        if (destination.IsEmpty)
+        {
+            return;
+        }
+
+        var origin = (CudaBuffer)source;
+        CudaDeviceState state = origin.State;
+        state.MakeCurrent();
+        fixed (byte* pointer = destination)
+        {
+            CudaCheck.Driver(CuDriver.cuMemcpyDtoHAsync_v2(pointer, origin.Pointer + (ulong)sourceByteOffset, (nuint)destination.Length, state.StreamValue), "cuMemcpyDtoHAsync_v2");
+            CudaCheck.Driver(CuDriver.cuStreamSynchronize(state.StreamValue), "cuStreamSynchronize");
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount)
+    {
+        if (byteCount == 0)
+        {
+            return;
+        }
+
+        var from = (CudaBuffer)source;
+        var to = (CudaBuffer)destination;
+        ulong sourceAddress = from.Pointer + (ulong)sourceByteOffset;
+        ulong destinationAddress = to.Pointer + (ulong)destinationByteOffset;
+        if (ReferenceEquals(from.State, to.State))
+        {
+            to.State.MakeCurrent();
+            CudaCheck.Driver(CuDriver.cuMemcpyDtoDAsync_v2(destinationAddress, sourceAddress, (nuint)byteCount, to.State.StreamValue), "cuMemcpyDtoDAsync_v2");
+            return;
+        }
+
+        // Between GPUs (unified addressing): the source's queued writes must land first, and the copy must be done
+        // before either stream reuses the memory, so both ends are synchronized.
+        from.State.Synchronize();
+        to.State.MakeCurrent();
+        CudaCheck.Driver(CuDriver.cuMemcpyDtoDAsync_v2(destinationAddress, sourceAddress, (nuint)byteCount, to.State.StreamValue), "cuMemcpyDtoDAsync_v2");
+        CudaCheck.Driver(CuDriver.cuStreamSynchronize(to.State.StreamValue), "cuStreamSynchronize");
+    }
+
+    /// <inheritdoc/>
+    protected override void ScaleCore(DeviceBuffer buffer, double factor, bool divide) => Scale((CudaBuffer)buffer, factor, divide);
+
+    /// <summary>Divides a floating-point buffer in place by a group size (the second half of a mean).</summary>
+    internal void Divide(CudaBuffer buffer, int divisor) => Scale(buffer, divisor, divide: true);
+
+    /// <summary>Queues a copy of <paramref name="count"/> elements between buffers on the same GPU, unless they are the same memory.</summary>
+    internal static void CopyOnDevice(CudaBuffer input, CudaBuffer output, long count)
+    {
+        if (input.Pointer == output.Pointer || count == 0)
+        {
+            return;
+        }
+
+        output.State.MakeCurrent();
+        CudaCheck.Driver(CuDriver.cuMemcpyDtoDAsync_v2(output.Pointer, input.Pointer, (nuint)(count * input.ElementSize), output.State.StreamValue), "cuMemcpyDtoDAsync_v2");
+    }
+
+    private void Scale(CudaBuffer buffer, double factor, bool divide)
+    {
+        long n = buffer.Length;
+        if (n == 0)
+        {
+            return;
+        }
+
+        CudaDeviceState state = buffer.State;
+        state.MakeCurrent();
+        ulong pointer = buffer.Pointer;
+        int mode = divide ? 1 : 0;
+        if (buffer.ElementType == typeof(double))
+        {
+            void** arguments = stackalloc void*[] { &pointer, &n, &factor, &mode };
+            Launcher.Launch(state, CudaKernel.ScaleDouble, n, arguments);
+        }
+        else
+        {
+            // Single and Half are scaled by the factor rounded to Single once, as the CPU provider converts it once.
+            float single = (float)factor;
+            void** arguments = stackalloc void*[] { &pointer, &n, &single, &mode };
+            Launcher.Launch(state, buffer.ElementType == typeof(Half) ? CudaKernel.ScaleHalf : CudaKernel.ScaleSingle, n, arguments);
+        }
+    }
+}

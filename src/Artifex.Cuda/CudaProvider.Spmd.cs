@@ -1,0 +1,141 @@
+using Artifex.Cuda.Runtime;
+
+namespace Artifex.Cuda;
+
+/// <summary>SPMD regions and host-issued collectives.</summary>
+public sealed partial class CudaProvider
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Each participant runs on its GPU's long-lived host thread with that GPU's context current. A collective is
+    /// issued for the whole group by the last participant to arrive, inside one NCCL group; at the end of the region
+    /// every participant waits for its stream, so GPU errors are the region's.
+    /// </remarks>
+    protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
+    {
+        CudaDeviceWorker[] workers = EnsureWorkers();
+        Acquire(mesh);
+        try
+        {
+            var region = new CudaSpmdRegion(this, mesh, body, CollectiveTimeout);
+            for (int k = 0; k < mesh.Size; k++)
+            {
+                int index = k;
+                workers[mesh.Devices[k].Id].Post(() => region.RunParticipant(index));
+            }
+
+            region.Complete();
+        }
+        catch (Exception error)
+        {
+            CudaLog.RegionAborted(Logger, mesh, error.GetType().Name, error.Message);
+            throw;
+        }
+        finally
+        {
+            Release(mesh);
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, ReadOnlySpan<string> axisNames)
+    {
+        string? reason = NcclTypes.GetUnsupportedReason(array.ElementType, op);
+        if (reason is not null)
+        {
+            throw new ArgumentException(reason, nameof(array));
+        }
+
+        var buffers = new Dictionary<Device, CudaBuffer>();
+        foreach (Shard shard in array.Shards)
+        {
+            buffers[shard.Device] = (CudaBuffer)shard.Buffer;
+        }
+
+        foreach (int[] group in ShardGroups.Of(mesh, axisNames))
+        {
+            CudaBuffer[] members = [.. group.Select(d => buffers[mesh.Devices[d]])];
+            if (members.Length > 1)
+            {
+                var calls = members.Select(b => new CudaCollectiveCall(CudaCollectiveKind.AllReduce, b.ElementType, b.Length, b.Length, op, 0, b, b)).ToArray();
+                NcclLaunch.Group(calls, Communicators.Get([.. members.Select(static b => b.State)]));
+                if (op == ReduceOp.Mean)
+                {
+                    foreach (CudaBuffer member in members)
+                    {
+                        Divide(member, members.Length);
+                    }
+                }
+            }
+        }
+
+        Synchronize();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        // The base frees the buffers still live; the streams, communicators and contexts they depend on go after.
+        base.Dispose(disposing);
+        if (!disposing)
+        {
+            return;
+        }
+
+        lock (_workersLock)
+        {
+            if (_workers is not null)
+            {
+                foreach (CudaDeviceWorker worker in _workers)
+                {
+                    worker.Dispose();
+                }
+            }
+        }
+
+        Communicators.Dispose();
+        foreach (CudaDeviceState state in _states)
+        {
+            state.Dispose();
+        }
+    }
+
+    private CudaDeviceWorker[] EnsureWorkers()
+    {
+        lock (_workersLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _workers ??= [.. _devices.Select(static d => new CudaDeviceWorker(d))];
+        }
+    }
+
+    private void Acquire(Mesh mesh)
+    {
+        for (int k = 0; k < mesh.Size; k++)
+        {
+            if (Interlocked.CompareExchange(ref _busy[mesh.Devices[k].Id], 1, 0) != 0)
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    Volatile.Write(ref _busy[mesh.Devices[j].Id], 0);
+                }
+
+                throw new InvalidOperationException(
+                    $"Device {mesh.Devices[k]} is already running an SPMD region; regions cannot nest or overlap on the same devices.");
+            }
+        }
+    }
+
+    private void Release(Mesh mesh)
+    {
+        foreach (Device device in mesh.Devices)
+        {
+            Volatile.Write(ref _busy[device.Id], 0);
+        }
+    }
+}

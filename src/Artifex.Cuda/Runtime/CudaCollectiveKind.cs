@@ -1,0 +1,11 @@
+namespace Artifex.Cuda.Runtime;
+
+/// <summary>The collectives a CUDA rendezvous issues.</summary>
+internal enum CudaCollectiveKind
+{
+    AllReduce,
+    AllGather,
+    ReduceScatter,
+    Broadcast,
+    Barrier,
+}

@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+
+namespace Artifex.Cuda.Runtime;
+
+/// <summary>The long-lived host thread of one GPU: SPMD participants for that device run on it, one at a time.</summary>
+internal sealed class CudaDeviceWorker : IDisposable
+{
+    private readonly BlockingCollection<Action> _work = [];
+    private readonly Thread _thread;
+
+    public CudaDeviceWorker(Device device)
+    {
+        _thread = new Thread(Loop) { IsBackground = true, Name = $"Artifex {device}" };
+        _thread.Start();
+    }
+
+    public void Post(Action work) => _work.Add(work);
+
+    public void Dispose()
+    {
+        _work.CompleteAdding();
+        _thread.Join(TimeSpan.FromSeconds(5));
+        _work.Dispose();
+    }
+
+    private void Loop()
+    {
+        foreach (Action work in _work.GetConsumingEnumerable())
+        {
+            work();
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text;
+using Artifex.Cuda.Native;
+
+namespace Artifex.Cuda.Runtime;
+
+/// <summary>
+/// The provider's kernel source compiled once per process by NVRTC to PTX for the oldest GPU in use; each device's
+/// driver then JIT-compiles the PTX for itself when it loads the module.
+/// </summary>
+/// <remarks>
+/// NVRTC rather than PTX we ship: the source stays readable CUDA C, the code is generated for the GPU actually present,
+/// and no CUDA toolkit is needed to build. It costs one compile per process (a fraction of a second) and needs
+/// <c>libnvrtc</c> on the GPU machine (the <c>nvidia-cuda-nvrtc</c> wheel that PyTorch installs, or a toolkit). The options
+/// turn off FMA contraction, so the elementwise and optimizer kernels round exactly as the CPU provider's.
+/// </remarks>
+internal sealed unsafe class CudaKernelImage
+{
+    public const string ResourceName = "Artifex.Cuda.Kernels.artifex_kernels.cu";
+
+    public static readonly string[] KernelNames =
+    [
+        "artifex_add_f32", "artifex_multiply_f32", "artifex_relu_f32", "artifex_relu_backward_f32",
+        "artifex_add_bias_f32", "artifex_column_sums_f32", "artifex_softmax_xent_f32", "artifex_softmax_xent_backward_f32",
+        "artifex_adam_f32", "artifex_sgd_f32", "artifex_sgd_momentum_f32",
+        "artifex_repro_reset", "artifex_repro_set_bias", "artifex_repro_deposit_f32", "artifex_repro_deposit_f16",
+        "artifex_repro_merge", "artifex_repro_finalize_f32", "artifex_repro_finalize_f16",
+        "artifex_find_outside_window_f32", "artifex_find_outside_window_f16",
+        "artifex_scale_f32", "artifex_scale_f64", "artifex_scale_f16",
+    ];
+
+    private readonly Lazy<byte[]> _ptx;
+
+    public CudaKernelImage(int major, int minor)
+    {
+        Architecture = string.Create(CultureInfo.InvariantCulture, $"compute_{major}{minor}");
+        _ptx = new Lazy<byte[]>(Compile, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>Gets the virtual architecture the PTX is generated for, e.g. <c>compute_90</c>.</summary>
+    public string Architecture { get; }
+
+    /// <summary>Gets the NUL-terminated PTX, compiling on first use.</summary>
+    /// <exception cref="NotSupportedException">NVRTC cannot be loaded.</exception>
+    /// <exception cref="CudaCompilationException">NVRTC rejected the source (with its log).</exception>
+    public byte[] GetPtx() => _ptx.Value;
+
+    /// <summary>Reads the embedded kernel source.</summary>
+    public static string ReadSource()
+    {
+        using Stream stream = typeof(CudaKernelImage).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing from Artifex.Cuda.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private byte[] Compile()
+    {
+        if (!CudaLibraries.TryLoad(CudaLibrary.Nvrtc, out string? reason))
+        {
+            throw new NotSupportedException($"The CUDA provider's elementwise, loss and optimizer kernels are compiled by NVRTC, which is not available: {reason}");
+        }
+
+        byte[] source = Encoding.UTF8.GetBytes(ReadSource() + "\0");
+        byte[] name = "artifex_kernels.cu\0"u8.ToArray();
+        byte[][] options = [Encoding.ASCII.GetBytes($"--gpu-architecture={Architecture}\0"), "--fmad=false\0"u8.ToArray()];
+        nint program;
+        fixed (byte* sourcePointer = source, namePointer = name)
+        {
+            CudaCheck.Nvrtc(Nvrtc.nvrtcCreateProgram(&program, sourcePointer, namePointer, 0, null, null), "nvrtcCreateProgram");
+        }
+
+        try
+        {
+            NvrtcResult compiled;
+            fixed (byte* option0 = options[0], option1 = options[1])
+            {
+                byte** pointers = stackalloc byte*[] { option0, option1 };
+                compiled = Nvrtc.nvrtcCompileProgram(program, options.Length, pointers);
+            }
+
+            if (compiled != NvrtcResult.Success)
+            {
+                throw CudaCheck.CompilationFailed(compiled, "nvrtcCompileProgram", ReadLog(program));
+            }
+
+            nuint size;
+            CudaCheck.Nvrtc(Nvrtc.nvrtcGetPTXSize(program, &size), "nvrtcGetPTXSize");
+            byte[] ptx = new byte[(int)size];
+            fixed (byte* pointer = ptx)
+            {
+                CudaCheck.Nvrtc(Nvrtc.nvrtcGetPTX(program, pointer), "nvrtcGetPTX");
+            }
+
+            return ptx;
+        }
+        finally
+        {
+            _ = Nvrtc.nvrtcDestroyProgram(&program);
+        }
+    }
+
+    private static string ReadLog(nint program)
+    {
+        nuint size;
+        if (Nvrtc.nvrtcGetProgramLogSize(program, &size) != NvrtcResult.Success || size == 0)
+        {
+            return string.Empty;
+        }
+
+        byte[] log = new byte[(int)size];
+        fixed (byte* pointer = log)
+        {
+            return Nvrtc.nvrtcGetProgramLog(program, pointer) == NvrtcResult.Success ? Encoding.UTF8.GetString(log).TrimEnd('\0') : string.Empty;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Artifex.Cuda.Native;
+
+namespace Artifex.Cuda.Runtime;
+
+/// <summary>Issues one collective for every member of a group from one thread, inside an NCCL group (the single-process, multi-device pattern).</summary>
+internal static class NcclLaunch
+{
+    /// <summary>Queues the collective on every member's stream; returns once NCCL has enqueued it (no host wait).</summary>
+    public static void Group(ReadOnlySpan<CudaCollectiveCall> calls, CudaResourceHandle[] communicators)
+    {
+        CudaCollectiveCall first = calls[0];
+        if (!NcclTypes.TryGetDataType(first.ElementType!, out NcclDataType type))
+        {
+            throw new NotSupportedException($"NCCL has no type for {first.ElementType!.Name}.");
+        }
+
+        CudaCheck.Nccl(Nccl.ncclGroupStart(), "ncclGroupStart");
+        NcclResult result = NcclResult.Success;
+        string api = "ncclGroupEnd";
+        int failedRank = -1;
+        for (int r = 0; r < calls.Length && result == NcclResult.Success; r++)
+        {
+            (result, api) = Issue(calls[r], type, communicators[r].Value);
+            failedRank = result == NcclResult.Success ? -1 : r;
+        }
+
+        // The group must be closed even when a call inside it failed, or NCCL's group state leaks into the next call.
+        NcclResult ended = Nccl.ncclGroupEnd();
+        if (result != NcclResult.Success)
+        {
+            CudaCheck.Nccl(result, api, communicators[failedRank].Value);
+        }
+
+        CudaCheck.Nccl(ended, "ncclGroupEnd", communicators[0].Value);
+    }
+
+    private static (NcclResult Result, string Api) Issue(in CudaCollectiveCall call, NcclDataType type, nint communicator)
+    {
+        ulong input = call.Input!.Pointer;
+        ulong output = call.Output!.Pointer;
+        nint stream = call.Input.State.StreamValue;
+        return call.Kind switch
+        {
+            CudaCollectiveKind.AllReduce => (Nccl.ncclAllReduce(input, output, (nuint)call.InputLength, type, NcclTypes.ToNccl(call.Op), communicator, stream), "ncclAllReduce"),
+            CudaCollectiveKind.AllGather => (Nccl.ncclAllGather(input, output, (nuint)call.InputLength, type, communicator, stream), "ncclAllGather"),
+            CudaCollectiveKind.ReduceScatter => (Nccl.ncclReduceScatter(input, output, (nuint)call.OutputLength, type, NcclRedOp.Sum, communicator, stream), "ncclReduceScatter"),
+            _ => (Nccl.ncclBroadcast(input, output, (nuint)call.InputLength, type, call.Root, communicator, stream), "ncclBroadcast"),
+        };
+    }
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Artifex.Cuda.Distributed;
+
+namespace Artifex.Cuda.Tests.Distributed;
+
+/// <summary>The unique-id rendezvous of <see cref="NcclCommunicator"/> on loopback, with a fake id in place of NCCL's (no GPU needed).</summary>
+public sealed class NcclIdExchangeTests
+{
+    [Theory]
+    [InlineData("torchrun", 2)]
+    [InlineData("torchrun", 4)]
+    [InlineData("openmpi", 3)]
+    public void EveryRank_GetsRankZerosId(string launcher, int worldSize)
+    {
+        int port = FreePort();
+        byte[] id = [.. Enumerable.Range(0, 128).Select(static i => (byte)(i * 7))];
+        int created = 0;
+        var results = new byte[worldSize][];
+        Parallel.For(0, worldSize, new ParallelOptions { MaxDegreeOfParallelism = worldSize }, rank =>
+        {
+            DistributedEnvironment environment = DistributedEnvironment.Parse(Variables(launcher, rank, worldSize, port));
+            results[rank] = NcclCommunicator.ExchangeUniqueId(environment, () =>
+            {
+                Interlocked.Increment(ref created);
+                return id;
+            }, TimeSpan.FromSeconds(20));
+        });
+
+        Assert.Equal(1, created);
+        Assert.All(results, r => Assert.Equal(id, r));
+    }
+
+    [Fact]
+    public void UnderTorchrun_TheStoreAvoidsMasterPort_WhichTorchrunsAgentHolds()
+    {
+        int port = FreePort();
+        using var agentStore = new TcpListener(IPAddress.Loopback, port);
+        agentStore.Start();
+        Dictionary<string, string?> variables = Variables("torchrun", 0, 1, port);
+        variables["MASTER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        DistributedEnvironment environment = DistributedEnvironment.Parse(variables);
+        byte[] id = new byte[128];
+        Assert.Equal(id, NcclCommunicator.ExchangeUniqueId(environment, () => id, TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public void ARankWhoseRootNeverComes_TimesOutNamingTheStore()
+    {
+        int port = FreePort();
+        DistributedEnvironment environment = DistributedEnvironment.Parse(Variables("openmpi", 1, 2, port));
+        TimeoutException error = Assert.Throws<TimeoutException>(() => NcclCommunicator.ExchangeUniqueId(environment, () => [], TimeSpan.FromMilliseconds(500)));
+        Assert.Contains(port.ToString(CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string?> Variables(string launcher, int rank, int worldSize, int port)
+    {
+        string r = rank.ToString(CultureInfo.InvariantCulture), n = worldSize.ToString(CultureInfo.InvariantCulture);
+        bool torchrun = string.Equals(launcher, "torchrun", StringComparison.Ordinal);
+        var variables = torchrun
+            ? new Dictionary<string, string?>(StringComparer.Ordinal) { ["RANK"] = r, ["WORLD_SIZE"] = n, ["LOCAL_RANK"] = r, ["LOCAL_WORLD_SIZE"] = n }
+            : new Dictionary<string, string?>(StringComparer.Ordinal) { ["OMPI_COMM_WORLD_RANK"] = r, ["OMPI_COMM_WORLD_SIZE"] = n, ["OMPI_COMM_WORLD_LOCAL_RANK"] = r, ["OMPI_COMM_WORLD_LOCAL_SIZE"] = n };
+
+        // Under torchrun the store goes to MASTER_PORT + 1, so MASTER_PORT is chosen one below the free port.
+        variables["MASTER_ADDR"] = "127.0.0.1";
+        variables["MASTER_PORT"] = (torchrun ? port - 1 : port).ToString(CultureInfo.InvariantCulture);
+        return variables;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
