@@ -37,7 +37,7 @@ public static class TrainingApp
             return 1;
         }
 
-        using DeviceProvider provider = options.Provider == "cuda"
+        using DeviceProvider provider = string.Equals(options.Provider, "cuda", StringComparison.Ordinal)
             ? new Cuda.CudaProvider(options.Devices)
             : new CpuProvider(new CpuProviderOptions { DeviceCount = options.Devices, KernelThreads = options.KernelThreads });
         TrainingSummary summary = Train(provider, options, data, console);
