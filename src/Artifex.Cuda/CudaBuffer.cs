@@ -37,6 +37,12 @@ internal sealed class CudaBuffer : DeviceBuffer
             // cuMemFree does not wait for kernels on non-blocking streams that may still use the memory: drain the stream first.
             State.Synchronize();
         }
+        catch (CudaException error)
+        {
+            // The stream's failure was (or will be) reported by the work that caused it; freeing must still happen and
+            // must not throw from Dispose, where it would mask that original error.
+            ((CudaProvider)Provider).ReportReleaseFailure(this, error);
+        }
         finally
         {
             _memory.Dispose();

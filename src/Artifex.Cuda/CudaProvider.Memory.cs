@@ -75,16 +75,41 @@ public sealed unsafe partial class CudaProvider
         if (ReferenceEquals(from.State, to.State))
         {
             to.State.MakeCurrent();
+            if (sourceAddress < destinationAddress + (ulong)byteCount && destinationAddress < sourceAddress + (ulong)byteCount)
+            {
+                CopyOverlapping(to.State, sourceAddress, destinationAddress, byteCount);
+                return;
+            }
+
             CudaCheck.Driver(CuDriver.cuMemcpyDtoDAsync_v2(destinationAddress, sourceAddress, (nuint)byteCount, to.State.StreamValue), "cuMemcpyDtoDAsync_v2");
             return;
         }
 
-        // Between GPUs (unified addressing): the source's queued writes must land first, and the copy must be done
-        // before either stream reuses the memory, so both ends are synchronized.
+        // Between GPUs: the source's queued writes must land first, and the copy must be done before either stream reuses
+        // the memory, so both ends are synchronized. The peer form names both contexts, so it works with or without P2P.
         from.State.Synchronize();
         to.State.MakeCurrent();
-        CudaCheck.Driver(CuDriver.cuMemcpyDtoDAsync_v2(destinationAddress, sourceAddress, (nuint)byteCount, to.State.StreamValue), "cuMemcpyDtoDAsync_v2");
+        CudaCheck.Driver(
+            CuDriver.cuMemcpyPeerAsync(destinationAddress, to.State.Context.DangerousGetHandle(), sourceAddress, from.State.Context.DangerousGetHandle(), (nuint)byteCount, to.State.StreamValue),
+            "cuMemcpyPeerAsync");
         CudaCheck.Driver(CuDriver.cuStreamSynchronize(to.State.StreamValue), "cuStreamSynchronize");
+    }
+
+    /// <summary>An overlapping copy within one buffer (memmove semantics, as on the CPU): device-to-device copies must not overlap, so it goes through a temporary.</summary>
+    private static void CopyOverlapping(CudaDeviceState state, ulong source, ulong destination, long byteCount)
+    {
+        ulong temporary;
+        CudaCheck.Driver(CuDriver.cuMemAlloc_v2(&temporary, (nuint)byteCount), "cuMemAlloc_v2");
+        try
+        {
+            CudaCheck.Driver(CuDriver.cuMemcpyDtoDAsync_v2(temporary, source, (nuint)byteCount, state.StreamValue), "cuMemcpyDtoDAsync_v2");
+            CudaCheck.Driver(CuDriver.cuMemcpyDtoDAsync_v2(destination, temporary, (nuint)byteCount, state.StreamValue), "cuMemcpyDtoDAsync_v2");
+            CudaCheck.Driver(CuDriver.cuStreamSynchronize(state.StreamValue), "cuStreamSynchronize");
+        }
+        finally
+        {
+            _ = CuDriver.cuMemFree_v2(temporary);
+        }
     }
 
     /// <inheritdoc/>

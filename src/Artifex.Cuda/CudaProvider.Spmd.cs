@@ -52,7 +52,7 @@ public sealed partial class CudaProvider
             buffers[shard.Device] = (CudaBuffer)shard.Buffer;
         }
 
-        foreach (int[] group in ShardGroups.Of(mesh, axisNames))
+        foreach (int[] group in mesh.GetAxisGroups(axisNames))
         {
             CudaBuffer[] members = [.. group.Select(d => buffers[mesh.Devices[d]])];
             if (members.Length > 1)
@@ -80,28 +80,44 @@ public sealed partial class CudaProvider
             return;
         }
 
-        // The base frees the buffers still live; the streams, communicators and contexts they depend on go after.
-        base.Dispose(disposing);
         if (!disposing)
         {
+            base.Dispose(disposing);
             return;
         }
 
-        lock (_workersLock)
+        // Workers first (no participant may run on), then the buffers still live, then what they depend on; each stage
+        // runs even if an earlier one failed, so one GPU fault does not leak the rest.
+        try
         {
-            if (_workers is not null)
+            lock (_workersLock)
             {
-                foreach (CudaDeviceWorker worker in _workers)
+                foreach (CudaDeviceWorker worker in _workers ?? [])
                 {
                     worker.Dispose();
                 }
             }
         }
-
-        Communicators.Dispose();
-        foreach (CudaDeviceState state in _states)
+        finally
         {
-            state.Dispose();
+            try
+            {
+                base.Dispose(disposing);
+            }
+            finally
+            {
+                try
+                {
+                    Communicators.Dispose();
+                }
+                finally
+                {
+                    foreach (CudaDeviceState state in _states)
+                    {
+                        state.Dispose();
+                    }
+                }
+            }
         }
     }
 

@@ -76,8 +76,7 @@ public sealed partial class CudaProvider : DeviceProvider
         _busy = new int[_states.Length];
         CollectiveTimeout = options.CollectiveTimeout;
         Probe = probe;
-        (int major, int minor) oldest = _states.Select(static s => (s.Facts.Major, s.Facts.Minor)).Min();
-        Image = new CudaKernelImage(oldest.major, oldest.minor);
+        Image = new CudaKernelImage();
         Launcher = new CudaLauncher(Image);
         _kernels = new CudaKernels(this);
         if (Logger.IsEnabled(LogLevel.Information))
@@ -118,6 +117,15 @@ public sealed partial class CudaProvider : DeviceProvider
     }
 
     internal CudaDeviceState GetState(Device device) => _states[device.Id];
+
+    internal void ReportReleaseFailure(DeviceBuffer buffer, CudaException error)
+    {
+        if (Logger.IsEnabled(LogLevel.Warning))
+        {
+            string name = buffer.ToString();
+            CudaLog.ReleaseFailed(Logger, name, error.Message);
+        }
+    }
 
     private static int RequirePositive(int deviceCount)
     {

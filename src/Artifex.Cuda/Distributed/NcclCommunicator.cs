@@ -155,16 +155,14 @@ public sealed unsafe class NcclCommunicator : IDisposable
         CudaCheck.Nccl(Nccl.ncclReduceScatter(from.Pointer, to.Pointer, (nuint)to.Length, DataType(from), NcclRedOp.Sum, _handle.Value, _state.StreamValue), "ncclReduceScatter", _handle.Value);
     }
 
-    /// <summary>Destroys the communicator (aborts it if NCCL reported an asynchronous error, so no peer is waited for).</summary>
+    /// <summary>Finalizes and destroys the communicator, or aborts it if NCCL reported an asynchronous error. Every rank must dispose it, as NCCL's finalize is collective.</summary>
     public void Dispose()
     {
         if (!_handle.IsClosed)
         {
-            NcclResult asyncError;
-            _handle.Faulted = Nccl.ncclCommGetAsyncError(_handle.Value, &asyncError) != NcclResult.Success || asyncError != NcclResult.Success;
+            _state.MakeCurrent();
+            NcclTeardown.End([_handle]);
         }
-
-        _handle.Dispose();
     }
 
     private static void RequireNccl()

@@ -67,6 +67,9 @@ internal static unsafe partial class CuDriver
     public static partial CuResult cuMemcpyDtoDAsync_v2(ulong destination, ulong source, nuint bytes, nint stream);
 
     [LibraryImport(CudaLibraries.DriverName)]
+    public static partial CuResult cuMemcpyPeerAsync(ulong destination, nint destinationContext, ulong source, nint sourceContext, nuint bytes, nint stream);
+
+    [LibraryImport(CudaLibraries.DriverName)]
     public static partial CuResult cuMemsetD32Async(ulong destination, uint value, nuint count, nint stream);
 
     [LibraryImport(CudaLibraries.DriverName)]

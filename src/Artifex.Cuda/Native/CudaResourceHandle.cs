@@ -22,8 +22,15 @@ internal sealed class CudaResourceHandle : SafeHandle
 
     public CudaResourceKind Kind { get; }
 
-    /// <summary>Gets or sets a value indicating whether an NCCL communicator saw an error, so release must abort (local, never waits for peers) rather than destroy.</summary>
+    /// <summary>Gets or sets a value indicating whether an NCCL communicator saw an error, so it must be aborted rather than finalized.</summary>
     public bool Faulted { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether an NCCL communicator was finalized (or aborted) together with its peers, which
+    /// leaves its destruction local. An unfinalized communicator is never destroyed here: destruction would wait for the
+    /// peers (possibly forever, possibly on the finalizer thread), so it is left to the process's exit.
+    /// </summary>
+    public bool Finalized { get; set; }
 
     public override bool IsInvalid => handle == 0;
 
@@ -39,7 +46,7 @@ internal sealed class CudaResourceHandle : SafeHandle
             CudaResourceKind.Blas => (int)Cublas.cublasDestroy_v2(handle),
             CudaResourceKind.Module => (int)CuDriver.cuModuleUnload(handle),
             CudaResourceKind.Memory => (int)CuDriver.cuMemFree_v2((ulong)handle),
-            _ => (int)(Faulted ? Nccl.ncclCommAbort(handle) : Nccl.ncclCommDestroy(handle)),
+            _ => Finalized ? (int)Nccl.ncclCommDestroy(handle) : 0,
         };
         if (_contextReferenced)
         {

@@ -24,6 +24,9 @@ internal static unsafe partial class Nccl
     public static partial NcclResult ncclCommSplit(nint comm, int color, int key, nint* newComm, void* config);
 
     [LibraryImport(CudaLibraries.NcclName)]
+    public static partial NcclResult ncclCommFinalize(nint comm);
+
+    [LibraryImport(CudaLibraries.NcclName)]
     public static partial NcclResult ncclCommDestroy(nint comm);
 
     [LibraryImport(CudaLibraries.NcclName)]

@@ -28,6 +28,12 @@ internal static unsafe partial class Nvrtc
     public static partial NvrtcResult nvrtcGetPTX(nint program, byte* ptx);
 
     [LibraryImport(CudaLibraries.NvrtcName)]
+    public static partial NvrtcResult nvrtcGetCUBINSize(nint program, nuint* size);
+
+    [LibraryImport(CudaLibraries.NvrtcName)]
+    public static partial NvrtcResult nvrtcGetCUBIN(nint program, byte* cubin);
+
+    [LibraryImport(CudaLibraries.NvrtcName)]
     public static partial NvrtcResult nvrtcDestroyProgram(nint* program);
 
     [LibraryImport(CudaLibraries.NvrtcName)]

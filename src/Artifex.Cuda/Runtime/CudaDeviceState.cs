@@ -142,9 +142,9 @@ internal sealed unsafe class CudaDeviceState : IDisposable
             }
 
             MakeCurrent();
-            byte[] ptx = image.GetPtx();
+            byte[] cubin = image.GetImage(Facts.Major, Facts.Minor);
             nint module;
-            fixed (byte* data = ptx)
+            fixed (byte* data = cubin)
             {
                 CudaCheck.Driver(CuDriver.cuModuleLoadData(&module, data), "cuModuleLoadData");
             }

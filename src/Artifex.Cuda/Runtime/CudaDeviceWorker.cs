@@ -19,8 +19,12 @@ internal sealed class CudaDeviceWorker : IDisposable
     public void Dispose()
     {
         _work.CompleteAdding();
-        _thread.Join(TimeSpan.FromSeconds(5));
-        _work.Dispose();
+
+        // A worker still running after the wait keeps its collection; disposing it under the thread would crash the process.
+        if (_thread.Join(TimeSpan.FromSeconds(5)))
+        {
+            _work.Dispose();
+        }
     }
 
     private void Loop()

@@ -5,14 +5,16 @@ using Artifex.Cuda.Native;
 namespace Artifex.Cuda.Runtime;
 
 /// <summary>
-/// The provider's kernel source compiled once per process by NVRTC to PTX for the oldest GPU in use; each device's
-/// driver then JIT-compiles the PTX for itself when it loads the module.
+/// The provider's kernel source compiled by NVRTC to a cubin (machine code) for each GPU architecture in use, once per
+/// process and architecture.
 /// </summary>
 /// <remarks>
 /// NVRTC rather than PTX we ship: the source stays readable CUDA C, the code is generated for the GPU actually present,
 /// and no CUDA toolkit is needed to build. It costs one compile per process (a fraction of a second) and needs
-/// <c>libnvrtc</c> on the GPU machine (the <c>nvidia-cuda-nvrtc</c> wheel that PyTorch installs, or a toolkit). The options
-/// turn off FMA contraction, so the elementwise and optimizer kernels round exactly as the CPU provider's.
+/// <c>libnvrtc</c> on the GPU machine (the <c>nvidia-cuda-nvrtc</c> wheel that PyTorch installs, or a toolkit). A cubin
+/// rather than PTX: PTX from an NVRTC newer than the driver fails to load (<c>CUDA_ERROR_UNSUPPORTED_PTX_VERSION</c>), while
+/// a cubin is covered by CUDA's minor-version compatibility. The options turn off FMA contraction, so the elementwise and
+/// optimizer kernels round exactly as the CPU provider's.
 /// </remarks>
 internal sealed unsafe class CudaKernelImage
 {
@@ -29,21 +31,31 @@ internal sealed unsafe class CudaKernelImage
         "artifex_scale_f32", "artifex_scale_f64", "artifex_scale_f16",
     ];
 
-    private readonly Lazy<byte[]> _ptx;
+    private readonly Dictionary<int, Lazy<byte[]>> _images = [];
+    private readonly Lock _lock = new();
 
-    public CudaKernelImage(int major, int minor)
-    {
-        Architecture = string.Create(CultureInfo.InvariantCulture, $"compute_{major}{minor}");
-        _ptx = new Lazy<byte[]>(Compile, LazyThreadSafetyMode.ExecutionAndPublication);
-    }
-
-    /// <summary>Gets the virtual architecture the PTX is generated for, e.g. <c>compute_90</c>.</summary>
-    public string Architecture { get; }
-
-    /// <summary>Gets the NUL-terminated PTX, compiling on first use.</summary>
+    /// <summary>Gets the cubin for a compute capability, compiling on first use.</summary>
+    /// <param name="major">The compute capability's major number.</param>
+    /// <param name="minor">Its minor number.</param>
+    /// <returns>The cubin image.</returns>
     /// <exception cref="NotSupportedException">NVRTC cannot be loaded.</exception>
     /// <exception cref="CudaCompilationException">NVRTC rejected the source (with its log).</exception>
-    public byte[] GetPtx() => _ptx.Value;
+    public byte[] GetImage(int major, int minor)
+    {
+        Lazy<byte[]> image;
+        lock (_lock)
+        {
+            int key = (major * 100) + minor;
+            if (!_images.TryGetValue(key, out image!))
+            {
+                string architecture = string.Create(CultureInfo.InvariantCulture, $"sm_{major}{minor}");
+                image = new Lazy<byte[]>(() => Compile(architecture), LazyThreadSafetyMode.ExecutionAndPublication);
+                _images.Add(key, image);
+            }
+        }
+
+        return image.Value;
+    }
 
     /// <summary>Reads the embedded kernel source.</summary>
     public static string ReadSource()
@@ -54,7 +66,7 @@ internal sealed unsafe class CudaKernelImage
         return reader.ReadToEnd();
     }
 
-    private byte[] Compile()
+    private static byte[] Compile(string architecture)
     {
         if (!CudaLibraries.TryLoad(CudaLibrary.Nvrtc, out string? reason))
         {
@@ -63,7 +75,7 @@ internal sealed unsafe class CudaKernelImage
 
         byte[] source = Encoding.UTF8.GetBytes(ReadSource() + "\0");
         byte[] name = "artifex_kernels.cu\0"u8.ToArray();
-        byte[][] options = [Encoding.ASCII.GetBytes($"--gpu-architecture={Architecture}\0"), "--fmad=false\0"u8.ToArray()];
+        byte[][] options = [Encoding.ASCII.GetBytes($"--gpu-architecture={architecture}\0"), "--fmad=false\0"u8.ToArray()];
         nint program;
         fixed (byte* sourcePointer = source, namePointer = name)
         {
@@ -85,14 +97,14 @@ internal sealed unsafe class CudaKernelImage
             }
 
             nuint size;
-            CudaCheck.Nvrtc(Nvrtc.nvrtcGetPTXSize(program, &size), "nvrtcGetPTXSize");
-            byte[] ptx = new byte[(int)size];
-            fixed (byte* pointer = ptx)
+            CudaCheck.Nvrtc(Nvrtc.nvrtcGetCUBINSize(program, &size), "nvrtcGetCUBINSize");
+            byte[] cubin = new byte[(int)size];
+            fixed (byte* pointer = cubin)
             {
-                CudaCheck.Nvrtc(Nvrtc.nvrtcGetPTX(program, pointer), "nvrtcGetPTX");
+                CudaCheck.Nvrtc(Nvrtc.nvrtcGetCUBIN(program, pointer), "nvrtcGetCUBIN");
             }
 
-            return ptx;
+            return cubin;
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Artifex.Cuda.Native;
 
 namespace Artifex.Cuda.Runtime;
 
@@ -51,7 +52,7 @@ internal sealed class CudaRendezvous
             }
             else
             {
-                WaitForOthers(generation, call.Kind);
+                WaitForOthers(rank, generation, call.Kind);
             }
 
             if (_disagreement is not null)
@@ -71,16 +72,14 @@ internal sealed class CudaRendezvous
     {
         _disagreement = Validate();
         _issueFailure = null;
-        if (_disagreement is null && _calls[0].Kind != CudaCollectiveKind.Barrier && _calls.Length > 1)
+        if (_region.IsAborted)
         {
-            try
-            {
-                NcclLaunch.Group(_calls, _region.Provider.Communicators.Get(_group.States));
-            }
-            catch (Exception error) when (error is CudaException or NotSupportedException)
-            {
-                _issueFailure = error;
-            }
+            // A participant failed meanwhile: its buffers may be gone, so nothing is issued.
+            _issueFailure = new OperationCanceledException($"The SPMD region over {_region.Mesh} was aborted before this collective could run.");
+        }
+        else if (_disagreement is null && _calls[0].Kind != CudaCollectiveKind.Barrier && _calls.Length > 1)
+        {
+            Issue();
         }
 
         _arrived = 0;
@@ -89,20 +88,56 @@ internal sealed class CudaRendezvous
         Monitor.PulseAll(_lock);
     }
 
-    private void WaitForOthers(long generation, CudaCollectiveKind kind)
+    private void Issue()
+    {
+        CudaResourceHandle[] communicators = [];
+        try
+        {
+            communicators = _region.Provider.Communicators.Get(_group.States);
+            NcclLaunch.Group(_calls, communicators);
+        }
+        catch (Exception error) when (error is CudaException or NotSupportedException)
+        {
+            // A failed NCCL call leaves the communicators unusable: teardown must abort them, not finalize them.
+            foreach (CudaResourceHandle communicator in communicators)
+            {
+                communicator.Faulted = true;
+            }
+
+            _issueFailure = error;
+        }
+    }
+
+    private void WaitForOthers(int rank, long generation, CudaCollectiveKind kind)
     {
         long deadline = Environment.TickCount64 + (long)_region.Timeout.TotalMilliseconds;
         while (_generation == generation)
         {
-            _region.ThrowIfAborted();
+            if (_region.IsAborted)
+            {
+                Withdraw(rank);
+                _region.ThrowIfAborted();
+            }
+
             long remaining = deadline - Environment.TickCount64;
             if (remaining <= 0)
             {
-                throw TimedOut(kind);
+                // Leave the round before failing, so a late participant can never complete it with this one's buffers,
+                // and abort the region so every other participant is released now rather than at its own timeout.
+                TimeoutException error = TimedOut(kind);
+                Withdraw(rank);
+                _region.Abort(error, _group.Devices[rank]);
+                throw error;
             }
 
             Monitor.Wait(_lock, TimeSpan.FromMilliseconds(Math.Min(remaining, int.MaxValue)));
         }
+    }
+
+    private void Withdraw(int rank)
+    {
+        _present[rank] = false;
+        _arrived--;
     }
 
     private TimeoutException TimedOut(CudaCollectiveKind kind)

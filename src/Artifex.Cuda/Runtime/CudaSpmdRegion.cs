@@ -108,7 +108,8 @@ internal sealed class CudaSpmdRegion
         }
     }
 
-    private void Abort(Exception error, Device device)
+    /// <summary>Records the first failure and wakes every waiting participant.</summary>
+    public void Abort(Exception error, Device device)
     {
         if (Interlocked.CompareExchange(ref _failure, error, null) is null)
         {

@@ -40,10 +40,7 @@ internal sealed unsafe class NcclCommunicatorCache : IDisposable
         {
             foreach (CudaResourceHandle[] set in _communicators.Values)
             {
-                foreach (CudaResourceHandle communicator in set)
-                {
-                    communicator.Dispose();
-                }
+                NcclTeardown.End(set);
             }
 
             _communicators.Clear();

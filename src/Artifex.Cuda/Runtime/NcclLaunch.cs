@@ -9,7 +9,11 @@ internal static class NcclLaunch
     public static void Group(ReadOnlySpan<CudaCollectiveCall> calls, CudaResourceHandle[] communicators)
     {
         CudaCollectiveCall first = calls[0];
-        if (!NcclTypes.TryGetDataType(first.ElementType!, out NcclDataType type))
+
+        // Gathers and broadcasts only move bytes, so any element type goes as bytes; reductions need NCCL's own type.
+        bool bytes = first.Kind is CudaCollectiveKind.AllGather or CudaCollectiveKind.Broadcast;
+        NcclDataType type = NcclDataType.UInt8;
+        if (!bytes && !NcclTypes.TryGetDataType(first.ElementType!, out type))
         {
             throw new NotSupportedException($"NCCL has no type for {first.ElementType!.Name}.");
         }
@@ -20,7 +24,7 @@ internal static class NcclLaunch
         int failedRank = -1;
         for (int r = 0; r < calls.Length && result == NcclResult.Success; r++)
         {
-            (result, api) = Issue(calls[r], type, communicators[r].Value);
+            (result, api) = Issue(calls[r], type, bytes ? calls[r].Input!.ElementSize : 1, communicators[r].Value);
             failedRank = result == NcclResult.Success ? -1 : r;
         }
 
@@ -34,7 +38,7 @@ internal static class NcclLaunch
         CudaCheck.Nccl(ended, "ncclGroupEnd", communicators[0].Value);
     }
 
-    private static (NcclResult Result, string Api) Issue(in CudaCollectiveCall call, NcclDataType type, nint communicator)
+    private static (NcclResult Result, string Api) Issue(in CudaCollectiveCall call, NcclDataType type, int unit, nint communicator)
     {
         ulong input = call.Input!.Pointer;
         ulong output = call.Output!.Pointer;
@@ -42,9 +46,9 @@ internal static class NcclLaunch
         return call.Kind switch
         {
             CudaCollectiveKind.AllReduce => (Nccl.ncclAllReduce(input, output, (nuint)call.InputLength, type, NcclTypes.ToNccl(call.Op), communicator, stream), "ncclAllReduce"),
-            CudaCollectiveKind.AllGather => (Nccl.ncclAllGather(input, output, (nuint)call.InputLength, type, communicator, stream), "ncclAllGather"),
+            CudaCollectiveKind.AllGather => (Nccl.ncclAllGather(input, output, (nuint)(call.InputLength * unit), type, communicator, stream), "ncclAllGather"),
             CudaCollectiveKind.ReduceScatter => (Nccl.ncclReduceScatter(input, output, (nuint)call.OutputLength, type, NcclRedOp.Sum, communicator, stream), "ncclReduceScatter"),
-            _ => (Nccl.ncclBroadcast(input, output, (nuint)call.InputLength, type, call.Root, communicator, stream), "ncclBroadcast"),
+            _ => (Nccl.ncclBroadcast(input, output, (nuint)(call.InputLength * unit), type, call.Root, communicator, stream), "ncclBroadcast"),
         };
     }
 }
