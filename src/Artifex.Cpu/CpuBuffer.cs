@@ -9,7 +9,7 @@ internal sealed unsafe class CpuBuffer : DeviceBuffer
     private readonly void* _pointer;
     private readonly CpuMemoryPool _pool;
 
-    public CpuBuffer(CpuProvider provider, CpuMemoryPool pool, Device device, Type elementType, int elementSize, long length)
+    public CpuBuffer(DeviceProvider provider, CpuMemoryPool pool, Device device, Type elementType, int elementSize, long length)
         : base(provider, device, elementType, elementSize, length)
     {
         _pool = pool;

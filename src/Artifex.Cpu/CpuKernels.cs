@@ -17,7 +17,7 @@ namespace Artifex.Cpu;
 /// </remarks>
 internal sealed unsafe partial class CpuKernels : DeviceKernels
 {
-    public CpuKernels(CpuProvider provider, int threads)
+    public CpuKernels(DeviceProvider provider, int threads)
         : base(provider)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);

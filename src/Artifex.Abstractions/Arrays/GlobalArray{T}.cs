@@ -41,13 +41,19 @@ public sealed class GlobalArray<T> : GlobalArray
         T[]? scratch = null;
         try
         {
+            // Each block is read once, from whichever addressable replica holds it; on a multi-process provider a block
+            // that only other processes hold makes the array not fully addressable here.
+            var copied = new List<ImmutableArray<DimensionSlice>>(Shards.Length);
+            long covered = 0;
             foreach (Shard shard in Shards)
             {
-                if (shard.ReplicaId != 0)
+                if (copied.Exists(index => index.SequenceEqual(shard.Index)))
                 {
                     continue;
                 }
 
+                copied.Add(shard.Index);
+                covered += shard.Buffer.Length;
                 if (BlockCopy.IsWhole(Shape.AsSpan(), shard.Index))
                 {
                     Provider.CopyToHost<T>(shard.Buffer, 0, data);
@@ -67,6 +73,12 @@ public sealed class GlobalArray<T> : GlobalArray
 
                 Provider.CopyToHost(shard.Buffer, 0, scratch.AsSpan(0, count));
                 BlockCopy.Scatter<T>(scratch.AsSpan(0, count), Shape.AsSpan(), shard.Index, data);
+            }
+
+            if (covered != Length)
+            {
+                throw new InvalidOperationException(
+                    $"{this} is not fully addressable from process {Provider.ProcessIndex}: other processes hold part of it. Gather it inside an SPMD region (all_gather), or read the shards this process holds.");
             }
         }
         finally
@@ -105,39 +117,24 @@ public sealed class GlobalArray<T> : GlobalArray
         sharding.Validate(shape.AsSpan(), path);
         DeviceProvider provider = ResolveProvider(sharding);
         IReadOnlyList<ShardPlacement> placements = sharding.GetShardPlacements(shape.AsSpan());
-        var buffers = new List<DeviceBuffer>(placements.Count);
+        ShardPlacement[] addressable = [.. placements.Where(p => provider.IsAddressable(p.Device))];
+        var buffers = new List<DeviceBuffer>(addressable.Length);
         T[]? scratch = null;
         try
         {
-            foreach (ShardPlacement placement in placements)
+            // Only this process's devices hold memory: on a multi-process provider each process places its own shards of
+            // the same global value (JAX's multi-controller model).
+            foreach (ShardPlacement placement in addressable)
             {
                 DeviceBuffer buffer = provider.Allocate<T>(placement.Device, ElementCount(placement));
                 buffers.Add(buffer);
-                if (BlockCopy.IsWhole(shape.AsSpan(), placement.Index))
-                {
-                    provider.CopyFromHost<T>(data, buffer);
-                    continue;
-                }
-
-                int count = checked((int)buffer.Length);
-                if (scratch is null || scratch.Length < count)
-                {
-                    if (scratch is not null)
-                    {
-                        ArrayPool<T>.Shared.Return(scratch);
-                    }
-
-                    scratch = ArrayPool<T>.Shared.Rent(count);
-                }
-
-                BlockCopy.Gather<T>(data, shape.AsSpan(), placement.Index, scratch.AsSpan(0, count));
-                provider.CopyFromHost<T>(scratch.AsSpan(0, count), buffer);
+                Upload(provider, data, shape, placement, buffer, ref scratch);
             }
 
-            var shards = ImmutableArray.CreateBuilder<Shard>(placements.Count);
-            for (int i = 0; i < placements.Count; i++)
+            var shards = ImmutableArray.CreateBuilder<Shard>(addressable.Length);
+            for (int i = 0; i < addressable.Length; i++)
             {
-                shards.Add(new Shard(placements[i], buffers[i]));
+                shards.Add(new Shard(addressable[i], buffers[i]));
             }
 
             return new GlobalArray<T>(shape, sharding, shards.MoveToImmutable(), provider);
@@ -159,6 +156,29 @@ public sealed class GlobalArray<T> : GlobalArray
                 ArrayPool<T>.Shared.Return(scratch);
             }
         }
+    }
+
+    private static void Upload(DeviceProvider provider, T[] data, ImmutableArray<long> shape, ShardPlacement placement, DeviceBuffer buffer, ref T[]? scratch)
+    {
+        if (BlockCopy.IsWhole(shape.AsSpan(), placement.Index))
+        {
+            provider.CopyFromHost<T>(data, buffer);
+            return;
+        }
+
+        int count = checked((int)buffer.Length);
+        if (scratch is null || scratch.Length < count)
+        {
+            if (scratch is not null)
+            {
+                ArrayPool<T>.Shared.Return(scratch);
+            }
+
+            scratch = ArrayPool<T>.Shared.Rent(count);
+        }
+
+        BlockCopy.Gather<T>(data, shape.AsSpan(), placement.Index, scratch.AsSpan(0, count));
+        provider.CopyFromHost<T>(scratch.AsSpan(0, count), buffer);
     }
 
     internal static long ElementCount(ShardPlacement placement)

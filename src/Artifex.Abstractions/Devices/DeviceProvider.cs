@@ -49,8 +49,26 @@ public abstract partial class DeviceProvider : IDisposable
     /// <summary>Gets the platform name of the devices this provider owns.</summary>
     public string Platform { get; }
 
-    /// <summary>Gets the devices of this provider, in id order.</summary>
+    /// <summary>Gets the devices of this provider, in id order: on a multi-process provider, every process's devices (JAX <c>jax.devices()</c>).</summary>
     public abstract IReadOnlyList<Device> Devices { get; }
+
+    /// <summary>Gets the index of this process among the processes the provider spans (JAX <c>process_index</c>); 0 for a single-process provider.</summary>
+    public virtual int ProcessIndex => 0;
+
+    /// <summary>Gets the number of processes the provider spans (JAX <c>process_count</c>); 1 for a single-process provider.</summary>
+    public virtual int ProcessCount => 1;
+
+    /// <summary>Gets the devices this process can address, the ones that hold its memory (JAX <c>local_devices</c>).</summary>
+    public IReadOnlyList<Device> LocalDevices => ProcessCount == 1 ? Devices : [.. Devices.Where(IsAddressable)];
+
+    /// <summary>Gets whether this process can address <paramref name="device"/>: allocate on it, copy to and from it, run its SPMD participant.</summary>
+    /// <param name="device">A device.</param>
+    /// <returns><see langword="true"/> when the device belongs to this process.</returns>
+    public bool IsAddressable(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return device.ProcessIndex == ProcessIndex;
+    }
 
     /// <summary>Gets the number of buffers allocated and not yet disposed.</summary>
     public int LiveBufferCount => _liveBuffers.Count;
@@ -76,6 +94,11 @@ public abstract partial class DeviceProvider : IDisposable
         ArgumentNullException.ThrowIfNull(device);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ThrowIfForeign(device, nameof(device));
+        if (!IsAddressable(device))
+        {
+            throw new ArgumentException($"Device {device} belongs to process {device.ProcessIndex}; process {ProcessIndex} cannot hold memory on it.", nameof(device));
+        }
+
         DeviceBuffer buffer = AllocateCore(device, typeof(T), Unsafe.SizeOf<T>(), length);
         _liveBuffers.TryAdd(buffer, 0);
         return buffer;

@@ -138,6 +138,54 @@ public sealed class Mesh : IEquatable<Mesh>
         return coordinate;
     }
 
+    /// <summary>
+    /// Splits the devices into the groups a collective over <paramref name="axisNames"/> reduces within: devices that share
+    /// their coordinates on every other axis. Groups are ordered by those other coordinates (row-major), and each group
+    /// lists its devices' positions in rank order (row-major over the named axes, major first), as <see cref="AxisGroup"/> ranks them.
+    /// </summary>
+    /// <param name="axisNames">Axes of this mesh, major first.</param>
+    /// <returns>One array of device positions per group.</returns>
+    /// <exception cref="ArgumentException">An axis is unknown or repeated.</exception>
+    public int[][] GetAxisGroups(params ReadOnlySpan<string> axisNames)
+    {
+        int[] axes = new int[axisNames.Length];
+        int size = 1;
+        for (int i = 0; i < axes.Length; i++)
+        {
+            axes[i] = IndexOfAxis(axisNames[i]);
+            if (axes[i] < 0 || Array.IndexOf(axes, axes[i], 0, i) >= 0)
+            {
+                throw new ArgumentException($"Axis '{axisNames[i]}' is not an axis of {this}, or appears more than once.", nameof(axisNames));
+            }
+
+            size *= AxisSizes[axes[i]];
+        }
+
+        var groups = new int[Size / size][];
+        for (int d = 0; d < Size; d++)
+        {
+            int[] coordinate = GetCoordinate(d);
+            int rank = 0;
+            int group = 0;
+            for (int axis = 0; axis < Rank; axis++)
+            {
+                if (Array.IndexOf(axes, axis) < 0)
+                {
+                    group = (group * AxisSizes[axis]) + coordinate[axis];
+                }
+            }
+
+            foreach (int axis in axes)
+            {
+                rank = (rank * AxisSizes[axis]) + coordinate[axis];
+            }
+
+            (groups[group] ??= new int[size])[rank] = d;
+        }
+
+        return groups;
+    }
+
     /// <summary>Gets the position of an axis, or -1 when the mesh has no such axis.</summary>
     /// <param name="axisName">The axis name.</param>
     /// <returns>The axis position or -1.</returns>

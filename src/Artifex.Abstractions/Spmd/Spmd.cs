@@ -116,6 +116,12 @@ public static class Spmd
             throw new ArgumentException($"Every device of {mesh} must belong to one provider.", nameof(mesh));
         }
 
+        if (mesh.Devices.Any(d => !provider.IsAddressable(d)))
+        {
+            throw new NotSupportedException(
+                $"ShardMap and PMap over {mesh} would need devices of other processes; in this version they take meshes of this process's devices. Over a mesh that spans processes, use RunSpmd (each process runs its own devices' participants).");
+        }
+
         return provider;
     }
 }

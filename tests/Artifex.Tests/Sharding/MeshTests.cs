@@ -426,4 +426,16 @@ public sealed class MeshTests
             Assert.Same(mesh, seen);
         }
     }
+
+    [Fact]
+    public void GetAxisGroups_GroupsBySharedOtherCoordinates_RanksRowMajorOverTheNamedAxes()
+    {
+        var mesh = new Mesh(TestDevices.Create(6), ("data", 2), ("model", 3));
+        Assert.Equal([[0, 3], [1, 4], [2, 5]], mesh.GetAxisGroups("data"));
+        Assert.Equal([[0, 1, 2], [3, 4, 5]], mesh.GetAxisGroups("model"));
+        Assert.Equal([[0, 1, 2, 3, 4, 5]], mesh.GetAxisGroups("data", "model"));
+        Assert.Equal([[0, 3, 1, 4, 2, 5]], mesh.GetAxisGroups("model", "data"));
+        Assert.Throws<ArgumentException>(() => mesh.GetAxisGroups("batch"));
+        Assert.Throws<ArgumentException>(() => mesh.GetAxisGroups("data", "data"));
+    }
 }
