@@ -1,0 +1,140 @@
+using Artifex.Mpi.Runtime;
+
+namespace Artifex.Mpi;
+
+/// <summary>SPMD regions over meshes that span processes, host-issued collectives, disposal.</summary>
+public sealed partial class MpiProvider
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Runs the participants of this process's devices of the mesh, each on its device's thread; every process of a
+    /// multi-process job must run the same region (SPMD). If a participant throws in a multi-process job, the job is
+    /// aborted with exit code <see cref="ExceptionExitCode"/> after the exception is printed.
+    /// </remarks>
+    protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
+    {
+        RequireEveryProcess(mesh);
+        int[] local = [.. Enumerable.Range(0, mesh.Size).Where(k => IsAddressable(mesh.Devices[k]))];
+        MpiDeviceWorker[] workers = EnsureWorkers();
+        Acquire(mesh, local);
+        try
+        {
+            var region = new MpiSpmdRegion(this, mesh, body, CollectiveTimeout, local.Length);
+            foreach (int k in local)
+            {
+                workers[mesh.Devices[k].Id - (_process * LocalDeviceCount)].Post(() => region.RunParticipant(k));
+            }
+
+            region.Complete();
+        }
+        catch (Exception error) when (_processCount > 1)
+        {
+            // The other processes are, or will be, inside MPI waiting for this one: only aborting the job frees them.
+            MpiRuntime.Abort(ExceptionExitCode, $"the SPMD region over {mesh} failed on process {_process}: {error}");
+            throw;
+        }
+        finally
+        {
+            Release(mesh, local);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Runs a region whose participants all-reduce their own shards in place: every process must call it.</remarks>
+    protected override void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, ReadOnlySpan<string> axisNames)
+    {
+        ThrowIfUnsupported(array.ElementType, op);
+        string[] names = axisNames.ToArray();
+        RunSpmdCore(mesh, context =>
+        {
+            DeviceBuffer shard = array.GetShard(context.Device).Buffer;
+            DeviceArray view = View(shard);
+            context.AllReduce(view, view, op, context.GetAxisGroup(names));
+        });
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        base.Dispose(disposing);
+        if (!disposing)
+        {
+            return;
+        }
+
+        lock (_workersLock)
+        {
+            if (_workers is not null)
+            {
+                foreach (MpiDeviceWorker worker in _workers)
+                {
+                    worker.Dispose();
+                }
+            }
+        }
+
+        Communicators.Dispose();
+        _pool.Dispose();
+    }
+
+    private static DeviceArray View(DeviceBuffer buffer) =>
+        buffer.ElementType == typeof(double) ? DeviceArray.View<double>(buffer, buffer.Length)
+        : buffer.ElementType == typeof(int) ? DeviceArray.View<int>(buffer, buffer.Length)
+        : buffer.ElementType == typeof(long) ? DeviceArray.View<long>(buffer, buffer.Length)
+        : DeviceArray.View<float>(buffer, buffer.Length);
+
+    private void RequireEveryProcess(Mesh mesh)
+    {
+        if (_processCount == 1)
+        {
+            return;
+        }
+
+        int[] missing = [.. Enumerable.Range(0, _processCount).Where(p => !mesh.Devices.Any(d => d.ProcessIndex == p))];
+        if (missing.Length > 0)
+        {
+            throw new NotSupportedException(
+                $"{mesh} has no device of process{(missing.Length > 1 ? "es" : string.Empty)} {string.Join(", ", missing)}: in this version a region's mesh must include devices of every process, which all run it.");
+        }
+    }
+
+    private MpiDeviceWorker[] EnsureWorkers()
+    {
+        lock (_workersLock)
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _workers ??= [.. LocalDevices.Select(static d => new MpiDeviceWorker(d))];
+        }
+    }
+
+    private void Acquire(Mesh mesh, int[] local)
+    {
+        for (int i = 0; i < local.Length; i++)
+        {
+            Device device = mesh.Devices[local[i]];
+            if (Interlocked.CompareExchange(ref _busy[device.Id], 1, 0) != 0)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    Volatile.Write(ref _busy[mesh.Devices[local[j]].Id], 0);
+                }
+
+                throw new InvalidOperationException(
+                    $"Device {device} is already running an SPMD region; nested or concurrent regions on the same devices are not supported. Use collectives inside the running region instead.");
+            }
+        }
+    }
+
+    private void Release(Mesh mesh, int[] local)
+    {
+        foreach (int k in local)
+        {
+            Volatile.Write(ref _busy[mesh.Devices[k].Id], 0);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+namespace Artifex.Mpi.Tests;
+
+/// <summary>
+/// The wiring across real processes, few and coarse (each job costs a few tenths of a second): the smoke scenario on 2 and
+/// 4 ranks, and the two failure paths that must end the job instead of hanging it. Skipped without mpirun or OpenMPI.
+/// The tests of one class run one at a time, so at most one job competes for the cores.
+/// </summary>
+public sealed class MpirunTests
+{
+    [Fact]
+    public async Task Smoke_OnTwoRanks_Passes()
+    {
+        MpiJobResult job = await MpiJob.RunAsync(2, "smoke");
+
+        Assert.True(job.ExitCode == 0, job.ToString());
+        Assert.Contains("SMOKE PASS", job.Output, StringComparison.Ordinal);
+        Assert.Contains("rank 0/2 OK", job.Output, StringComparison.Ordinal);
+        Assert.Contains("rank 1/2 OK", job.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAIL", job.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Smoke_OnFourRanks_Oversubscribed_WithTwoByTwoGrid_Passes()
+    {
+        MpiJobResult job = await MpiJob.RunAsync(4, "smoke");
+
+        Assert.True(job.ExitCode == 0, job.ToString());
+        Assert.Contains("SMOKE PASS", job.Output, StringComparison.Ordinal);
+        Assert.Contains("grid data×model = 2×2", job.Output, StringComparison.Ordinal);
+        for (int rank = 0; rank < 4; rank++)
+        {
+            Assert.Contains($"rank {rank}/4 OK", job.Output, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("\u001b", job.Output, StringComparison.Ordinal); // TERM=dumb: no terminal escapes
+    }
+
+    [Fact]
+    public async Task UnhandledException_OnOneRank_AbortsTheJobWith17_AndNamesTheException()
+    {
+        MpiJobResult job = await MpiJob.RunAsync(2, "throw");
+
+        Assert.True(job.ExitCode == MpiRuntime.UnhandledExceptionExitCode, job.ToString());
+        Assert.Contains("artifex-mpi: rank 1: System.InvalidOperationException: deliberate failure on rank 1", job.Error, StringComparison.Ordinal);
+        Assert.True(job.Elapsed < TimeSpan.FromSeconds(20), job.ToString());
+    }
+
+    [Fact]
+    public async Task RankThatSkipsACollective_IsCaughtByTheWatchdog_Exit42_NamingTheCollective()
+    {
+        MpiJobResult job = await MpiJob.RunAsync(2, "hang");
+
+        Assert.True(job.ExitCode == MpiWatchdog.TimeoutExitCode, job.ToString());
+        Assert.Contains(
+            "artifex-mpi: rank 0: all_reduce over MPI_COMM_WORLD did not complete within 2 s: a rank never joined; aborting the job",
+            job.Error,
+            StringComparison.Ordinal);
+        Assert.True(job.Elapsed < TimeSpan.FromSeconds(10), job.ToString());
+    }
+
+    [Fact]
+    public async Task Worker_WithoutMpirun_IsAWorldOfOne()
+    {
+        MpiJobResult job = await MpiJob.RunSingletonAsync("singleton");
+
+        Assert.True(job.ExitCode == 0, job.ToString());
+        Assert.Contains("rank 0/1 OK", job.Output, StringComparison.Ordinal);
+        Assert.Contains("SINGLETON PASS", job.Output, StringComparison.Ordinal);
+    }
+}

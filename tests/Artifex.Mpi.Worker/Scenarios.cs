@@ -1,0 +1,79 @@
+namespace Artifex.Mpi.Worker;
+
+/// <summary>The scenarios the MPI tests launch, by name.</summary>
+internal static unsafe class Scenarios
+{
+    public static int Run(string scenario) => scenario switch
+    {
+        "smoke" => new SmokeChecks().Run("SMOKE PASS"),
+        "singleton" => Singleton(),
+        "throw" => Throw(),
+        "hang" => Hang(),
+        _ => Usage(),
+    };
+
+    public static int Usage()
+    {
+        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton");
+        return 2;
+    }
+
+    private static int Singleton()
+    {
+        if (MpiRuntime.LaunchedByMpirun)
+        {
+            Console.Error.WriteLine("the singleton scenario must run without mpirun");
+            return 2;
+        }
+
+        return new SmokeChecks().Run("SINGLETON PASS");
+    }
+
+    /// <summary>Rank 1 throws while the others wait in an all-reduce: the unhandled-exception hook aborts the job (17).</summary>
+    private static int Throw()
+    {
+        MpiRuntime.Initialize();
+        MpiCommunicator world = MpiRuntime.World;
+        if (world.Size < 2)
+        {
+            Console.Error.WriteLine("the throw scenario needs 2 ranks or more");
+            return 2;
+        }
+
+        if (world.Rank == 1)
+        {
+            Thread.Sleep(200); // let the others reach the all-reduce first
+            throw new InvalidOperationException("deliberate failure on rank 1 (throw scenario)");
+        }
+
+        long value = 1;
+        world.AllReduce(null, &value, 1, typeof(long), ReduceOp.Sum);
+        Console.Error.WriteLine($"rank {world.Rank}: the all-reduce completed without rank 1");
+        return 3;
+    }
+
+    /// <summary>Rank 1 skips an all-reduce the others enter: the watchdog aborts the job (42) and names the collective.</summary>
+    private static int Hang()
+    {
+        MpiWatchdog.Timeout = TimeSpan.FromSeconds(2);
+        MpiRuntime.Initialize();
+        MpiCommunicator world = MpiRuntime.World;
+        if (world.Size < 2)
+        {
+            Console.Error.WriteLine("the hang scenario needs 2 ranks or more");
+            return 2;
+        }
+
+        if (world.Rank == 1)
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(60)); // goes on with "other work"; the abort ends it
+            Console.Error.WriteLine("rank 1: the watchdog did not abort the job");
+            return 3;
+        }
+
+        long value = 1;
+        world.AllReduce(null, &value, 1, typeof(long), ReduceOp.Sum);
+        Console.Error.WriteLine($"rank {world.Rank}: the all-reduce completed without rank 1");
+        return 3;
+    }
+}
