@@ -67,4 +67,30 @@ public sealed class MpirunTests
         Assert.Contains("rank 0/1 OK", job.Output, StringComparison.Ordinal);
         Assert.Contains("SINGLETON PASS", job.Output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Provider_AcrossProcesses_TwoDevicesEach_EveryCollectiveAndTheGridAndPlacementAreExact(int processes)
+    {
+        MpiJobResult job = await MpiJob.RunAsync(processes, "provider");
+
+        Assert.True(job.ExitCode == 0, job.ToString());
+        Assert.Contains("PROVIDER PASS", job.Output, StringComparison.Ordinal);
+        for (int rank = 0; rank < processes; rank++)
+        {
+            Assert.Contains($"rank {rank}/{processes} PROVIDER OK", job.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Provider_AParticipantThrows_AbortsTheJobWith17_PrintingTheOriginal()
+    {
+        MpiJobResult job = await MpiJob.RunAsync(2, "provider-throw");
+
+        Assert.True(job.ExitCode == MpiProvider.ExceptionExitCode, job.ToString());
+        Assert.Contains("participant failure injected by the provider-throw scenario", job.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAIL:", job.Error, StringComparison.Ordinal);
+        Assert.True(job.Elapsed < TimeSpan.FromSeconds(20), job.ToString());
+    }
 }

@@ -9,13 +9,35 @@ internal static unsafe class Scenarios
         "singleton" => Singleton(),
         "throw" => Throw(),
         "hang" => Hang(),
+        "provider" => new ProviderChecks().Run(),
+        "provider-throw" => ProviderThrow(),
         _ => Usage(),
     };
 
     public static int Usage()
     {
-        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton");
+        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw");
         return 2;
+    }
+
+    /// <summary>A participant on the last process throws inside an SPMD region: the provider aborts the whole job (17).</summary>
+    private static int ProviderThrow()
+    {
+        using var provider = new MpiProvider(2);
+        var mesh = new Mesh(provider.Devices, ("data", provider.Devices.Count));
+        provider.RunSpmd(mesh, context =>
+        {
+            if (context.DeviceIndex == provider.Devices.Count - 1)
+            {
+                throw new InvalidOperationException("participant failure injected by the provider-throw scenario");
+            }
+
+            using DeviceArray<float> value = DeviceArray.Allocate<float>(context.Device, 4);
+            value.CopyFrom([1, 2, 3, 4]);
+            context.AllReduce(value, value, ReduceOp.Sum, context.GetAxisGroup("data"));
+        });
+        Console.Error.WriteLine("FAIL: the region returned although a participant threw");
+        return 1;
     }
 
     private static int Singleton()

@@ -1,0 +1,169 @@
+using System.Globalization;
+
+namespace Artifex.Mpi.Worker;
+
+/// <summary>
+/// The MPI provider across real processes: K = 2 devices per process, global arrays holding only their addressable
+/// shards, every collective over a data axis that spans the processes, and a data × model mesh whose data axis crosses
+/// processes while its model axis stays inside each process. Values are small integers, so every expected result is exact.
+/// </summary>
+internal sealed class ProviderChecks
+{
+    private const int Local = 2;
+    private const int Block = 3;
+    private readonly List<string> _failures = [];
+
+    public int Run()
+    {
+        using var provider = new MpiProvider(Local);
+        int p = provider.ProcessIndex, n = provider.Devices.Count;
+        Check(provider.LocalDevices.Count == Local && provider.LocalDevices.All(d => d.ProcessIndex == p), "local devices");
+        CheckDataAxis(provider, n);
+        CheckGrid(provider);
+        CheckPlacement(provider, n);
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rank {p}/{provider.ProcessCount} {(_failures.Count == 0 ? "PROVIDER OK" : "FAILED: " + string.Join("; ", _failures))}"));
+        if (p == 0 && _failures.Count == 0)
+        {
+            Console.Out.WriteLine("PROVIDER PASS");
+        }
+
+        return _failures.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>Device d's value: element i of its block is (d + 1)·(i + 1).</summary>
+    private static float Value(int device, int i) => (device + 1) * (i + 1);
+
+    private void CheckDataAxis(MpiProvider provider, int n)
+    {
+        var mesh = new Mesh(provider.Devices, ("data", n));
+        float sumOfDevices = n * (n + 1) / 2f;
+        var results = new Dictionary<string, float[]>[n];
+        provider.RunSpmd(mesh, context =>
+        {
+            int d = context.DeviceIndex;
+            AxisGroup data = context.GetAxisGroup("data");
+            using DeviceArray<float> input = Filled(context.Device, d);
+            using DeviceArray<float> output = DeviceArray.Allocate<float>(context.Device, Block);
+            using DeviceArray<float> gathered = DeviceArray.Allocate<float>(context.Device, Block * n);
+            using DeviceArray<float> wide = DeviceArray.Allocate<float>(context.Device, Block * n);
+            using DeviceArray<float> scattered = DeviceArray.Allocate<float>(context.Device, Block);
+            var mine = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            foreach (ReduceOp op in (ReduceOp[])[ReduceOp.Sum, ReduceOp.Mean, ReduceOp.Max, ReduceOp.Min])
+            {
+                context.AllReduce(input, output, op, data);
+                mine[op.ToString()] = output.ToArray();
+            }
+
+            context.AllGather(input, gathered, data);
+            mine["gather"] = gathered.ToArray();
+            wide.CopyFrom([.. Enumerable.Range(0, Block * n).Select(i => (float)(d + i))]);
+            context.ReduceScatter(wide, scattered, data);
+            mine["scatter"] = scattered.ToArray();
+            context.Broadcast(input, output, n - 1, data);
+            mine["broadcast"] = output.ToArray();
+            context.Barrier(data);
+            results[d] = mine;
+        });
+
+        foreach (Device device in provider.LocalDevices)
+        {
+            int d = device.Id;
+            Dictionary<string, float[]> r = results[d];
+            Expect(r["Sum"], i => sumOfDevices * (i + 1), $"sum on {device}");
+            Expect(r["Mean"], i => sumOfDevices * (i + 1) / n, $"mean on {device}");
+            Expect(r["Max"], i => Value(n - 1, i), $"max on {device}");
+            Expect(r["Min"], i => Value(0, i), $"min on {device}");
+            Expect(r["gather"], i => Value(i / Block, i % Block), $"all_gather on {device}");
+            Expect(r["scatter"], i => Enumerable.Range(0, n).Sum(k => (float)(k + (d * Block) + i)), $"psum_scatter on {device}");
+            Expect(r["broadcast"], i => Value(n - 1, i), $"broadcast on {device}");
+        }
+    }
+
+    private void CheckGrid(MpiProvider provider)
+    {
+        // Devices are process-major, so "data" runs across processes and "model" inside each one.
+        int processes = provider.ProcessCount;
+        var mesh = new Mesh(provider.Devices, ("data", processes), ("model", Local));
+        var sums = new float[provider.Devices.Count][][];
+        provider.RunSpmd(mesh, context =>
+        {
+            using DeviceArray<float> input = Filled(context.Device, context.DeviceIndex);
+            using DeviceArray<float> output = DeviceArray.Allocate<float>(context.Device, Block);
+            float[][] mine = new float[3][];
+            int k = 0;
+            foreach (string[] axes in (string[][])[["data"], ["model"], ["data", "model"]])
+            {
+                context.AllReduce(input, output, ReduceOp.Sum, context.GetAxisGroup(axes));
+                mine[k++] = output.ToArray();
+            }
+
+            sums[context.DeviceIndex] = mine;
+        });
+
+        foreach (Device device in provider.LocalDevices)
+        {
+            int model = device.Id % Local;
+            float overData = Enumerable.Range(0, processes).Sum(q => (q * Local) + model + 1f);
+            float overModel = Enumerable.Range(0, Local).Sum(m => (device.ProcessIndex * Local) + m + 1f);
+            float overAll = Enumerable.Range(1, provider.Devices.Count).Sum(static v => (float)v);
+            Expect(sums[device.Id][0], i => overData * (i + 1), $"grid sum over 'data' on {device}");
+            Expect(sums[device.Id][1], i => overModel * (i + 1), $"grid sum over 'model' on {device}");
+            Expect(sums[device.Id][2], i => overAll * (i + 1), $"grid sum over ('data', 'model') on {device}");
+        }
+    }
+
+    private void CheckPlacement(MpiProvider provider, int n)
+    {
+        var mesh = new Mesh(provider.Devices, ("data", n));
+        float[] global = [.. Enumerable.Range(0, n * Block).Select(static i => (float)i)];
+        using GlobalArray<float> sharded = GlobalArray.DevicePut(new HostArray<float>(global, n, Block), new NamedSharding(mesh, new PartitionSpec("data")));
+        using GlobalArray<float> replicated = GlobalArray.DevicePut(new HostArray<float>(global, n, Block), new NamedSharding(mesh, new PartitionSpec()));
+        Check(sharded.Shards.Length == Local && sharded.Shards.All(s => provider.IsAddressable(s.Device)), "a sharded array holds only the addressable shards");
+        Check(replicated.ToArray().SequenceEqual(global), "a replicated array reads back whole on every process");
+        bool refused = false;
+        try
+        {
+            _ = sharded.ToArray();
+        }
+        catch (InvalidOperationException error) when (error.Message.Contains("not fully addressable", StringComparison.Ordinal))
+        {
+            refused = true;
+        }
+
+        Check(refused == (provider.ProcessCount > 1), "an array other processes hold part of is not gathered silently");
+        provider.AllReduceShards(sharded, ReduceOp.Sum, "data");
+        foreach (Shard shard in sharded.Shards)
+        {
+            float[] values = new float[Block];
+            provider.CopyToHost<float>(shard.Buffer, 0, values);
+            Expect(values, i => Enumerable.Range(0, n).Sum(k => (float)((k * Block) + i)), $"host-issued all-reduce on {shard.Device}");
+        }
+    }
+
+    private static DeviceArray<float> Filled(Device device, int index)
+    {
+        DeviceArray<float> array = DeviceArray.Allocate<float>(device, Block);
+        array.CopyFrom([.. Enumerable.Range(0, Block).Select(i => Value(index, i))]);
+        return array;
+    }
+
+    private void Expect(float[] actual, Func<int, float> expected, string what)
+    {
+        for (int i = 0; i < actual.Length; i++)
+        {
+            if (actual[i] != expected(i))
+            {
+                _failures.Add(string.Create(CultureInfo.InvariantCulture, $"{what}: [{i}] = {actual[i]}, expected {expected(i)}"));
+                return;
+            }
+        }
+    }
+
+    private void Check(bool condition, string what)
+    {
+        if (!condition)
+        {
+            _failures.Add(what);
+        }
+    }
+}
