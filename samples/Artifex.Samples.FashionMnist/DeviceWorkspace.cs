@@ -24,12 +24,16 @@ internal sealed class DeviceWorkspace : IDisposable
         Gradients = Tree.Dict<DeviceArray>(
             ("dense1", Tree.Dict<DeviceArray>(("bias", DeviceArray.View<float>(GradBias1, MlpParameters.Hidden)), ("kernel", DeviceArray.View<float>(GradKernel1, Dataset.Features, MlpParameters.Hidden)))),
             ("dense2", Tree.Dict<DeviceArray>(("bias", DeviceArray.View<float>(GradBias2, Dataset.Classes)), ("kernel", DeviceArray.View<float>(GradKernel2, MlpParameters.Hidden, Dataset.Classes)))));
+        Scores = DeviceArray.Allocate<double>(device, 2);
         HostProbabilities = new float[rows * Dataset.Classes];
         HostLosses = new float[rows];
         HostLabels = new int[rows];
     }
 
     public int Rows { get; }
+
+    /// <summary>Gets the device's loss sum and hit count, for summing over processes.</summary>
+    public DeviceArray<double> Scores { get; }
 
     public DeviceBuffer Hidden { get; }
 
@@ -62,6 +66,7 @@ internal sealed class DeviceWorkspace : IDisposable
     public void Dispose()
     {
         Gradients.DisposeLeaves();
+        Scores.Dispose();
         foreach (DeviceBuffer buffer in _owned)
         {
             buffer.Dispose();

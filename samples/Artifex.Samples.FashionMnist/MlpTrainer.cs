@@ -33,9 +33,11 @@ public sealed class MlpTrainer : IDisposable
     private readonly GlobalArray[] _parameterLeaves;
     private readonly GlobalArray[] _firstMomentLeaves;
     private readonly GlobalArray[] _secondMomentLeaves;
-    private readonly DeviceWorkspace[] _train;
-    private readonly DeviceWorkspace[] _eval;
+    // Indexed by mesh position; null for devices of other processes (a multi-process provider runs only its own).
+    private readonly DeviceWorkspace?[] _train;
+    private readonly DeviceWorkspace?[] _eval;
     private readonly double[] _rankLoss;
+    private (double LossSum, int Correct) _sharedTotals;
     private readonly int[] _rankCorrect;
     private readonly float[] _batchImages;
     private readonly int[] _batchLabels;
@@ -43,7 +45,7 @@ public sealed class MlpTrainer : IDisposable
     private readonly int[] _evalLabels;
     private readonly Action<SpmdContext> _trainBody;
     private readonly Action<SpmdContext> _evalBody;
-    private readonly MicrobatchResources[]? _micro;
+    private readonly MicrobatchResources?[]? _micro;
     private Tree<GlobalArray>? _batch;
     private int _evalValidRows;
     private int _step;
@@ -101,8 +103,8 @@ public sealed class MlpTrainer : IDisposable
         int localBatch = globalBatch / deviceCount;
         int localEval = Math.Max(1, evalBatch / deviceCount);
         EvalBatch = localEval * deviceCount;
-        _train = [.. _mesh.Devices.Select(d => new DeviceWorkspace(d, localBatch))];
-        _eval = [.. _mesh.Devices.Select(d => new DeviceWorkspace(d, localEval))];
+        _train = [.. _mesh.Devices.Select(d => provider.IsAddressable(d) ? new DeviceWorkspace(d, localBatch) : null)];
+        _eval = [.. _mesh.Devices.Select(d => provider.IsAddressable(d) ? new DeviceWorkspace(d, localEval) : null)];
         _rankLoss = new double[deviceCount];
         _rankCorrect = new int[deviceCount];
         _batchImages = new float[globalBatch * Dataset.Features];
@@ -111,7 +113,7 @@ public sealed class MlpTrainer : IDisposable
         _evalLabels = new int[EvalBatch];
         if (microbatch > 0)
         {
-            _micro = [.. _mesh.Devices.Select(d => new MicrobatchResources(d, microbatch, _parameterLeaves))];
+            _micro = [.. _mesh.Devices.Select(d => provider.IsAddressable(d) ? new MicrobatchResources(d, microbatch, _parameterLeaves) : null)];
         }
 
         _trainBody = TrainBody;
@@ -222,14 +224,14 @@ public sealed class MlpTrainer : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (DeviceWorkspace workspace in _train.Concat(_eval))
+        foreach (DeviceWorkspace? workspace in _train.Concat(_eval))
         {
-            workspace.Dispose();
+            workspace?.Dispose();
         }
 
-        foreach (MicrobatchResources resources in _micro ?? [])
+        foreach (MicrobatchResources? resources in _micro ?? [])
         {
-            resources.Dispose();
+            resources?.Dispose();
         }
 
         _parameters.DisposeLeaves();
@@ -274,6 +276,11 @@ public sealed class MlpTrainer : IDisposable
 
     private (double LossSum, int Correct) Totals(int ranks)
     {
+        if (_provider.ProcessCount > 1)
+        {
+            return _sharedTotals;
+        }
+
         // Summed in rank order after the region, so the totals do not depend on which device finished first.
         double loss = 0;
         int correct = 0;
@@ -289,7 +296,7 @@ public sealed class MlpTrainer : IDisposable
     private void TrainBody(SpmdContext context)
     {
         Device device = context.Device;
-        DeviceWorkspace ws = _train[context.DeviceIndex];
+        DeviceWorkspace ws = _train[context.DeviceIndex]!;
         DeviceKernels k = _provider.Kernels;
         DeviceBuffer x = _batch!["x"].Value.GetShard(device).Buffer;
         DeviceBuffer y = _batch["y"].Value.GetShard(device).Buffer;
@@ -299,11 +306,13 @@ public sealed class MlpTrainer : IDisposable
             Forward(k, ws, x, y, device);
             Backward(k, ws, x, y, device);
             (_rankLoss[context.DeviceIndex], _rankCorrect[context.DeviceIndex]) = Score(ws, y, ws.Rows);
+            ShareScores(context, ws);
             reduced = _dataParallel.AllReduceGradients(ws.Gradients, ReduceOp.Mean, DataAxis);
         }
         else
         {
             ReproducibleGradients(context.DeviceIndex, k, ws, x, y, device);
+            ShareScores(context, ws);
             reduced = ws.Gradients;
         }
 
@@ -337,7 +346,7 @@ public sealed class MlpTrainer : IDisposable
     /// </summary>
     private void ReproducibleGradients(int rank, DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device)
     {
-        MicrobatchResources mb = _micro![rank];
+        MicrobatchResources mb = _micro![rank]!;
         int m = Microbatch;
         foreach (ReproducibleSumState state in mb.States)
         {
@@ -389,12 +398,35 @@ public sealed class MlpTrainer : IDisposable
     private void EvalBody(SpmdContext context)
     {
         Device device = context.Device;
-        DeviceWorkspace ws = _eval[context.DeviceIndex];
+        DeviceWorkspace ws = _eval[context.DeviceIndex]!;
         DeviceBuffer x = _batch!["x"].Value.GetShard(device).Buffer;
         DeviceBuffer y = _batch["y"].Value.GetShard(device).Buffer;
         Forward(_provider.Kernels, ws, x, y, device);
         int valid = Math.Clamp(_evalValidRows - (context.DeviceIndex * ws.Rows), 0, ws.Rows);
         (_rankLoss[context.DeviceIndex], _rankCorrect[context.DeviceIndex]) = Score(ws, y, valid);
+        ShareScores(context, ws);
+    }
+
+    /// <summary>
+    /// On a multi-process provider each process scores only its own devices, so the loss and hit count are summed over
+    /// the data axis (a collective of two numbers); every device then holds the global totals, which rank 0's slot keeps.
+    /// A single process sums its ranks after the region instead, in rank order.
+    /// </summary>
+    private void ShareScores(SpmdContext context, DeviceWorkspace ws)
+    {
+        if (_provider.ProcessCount == 1)
+        {
+            return;
+        }
+
+        int rank = context.DeviceIndex;
+        ws.Scores.CopyFrom([_rankLoss[rank], _rankCorrect[rank]]);
+        context.AllReduce(ws.Scores, ws.Scores, ReduceOp.Sum, context.GetAxisGroup(DataAxis));
+        double[] totals = ws.Scores.ToArray();
+        lock (_rankLoss)
+        {
+            _sharedTotals = (totals[0], (int)totals[1]);
+        }
     }
 
     private void Forward(DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device)

@@ -37,10 +37,14 @@ public static class TrainingApp
             return 1;
         }
 
-        using DeviceProvider provider = string.Equals(options.Provider, "cuda", StringComparison.Ordinal)
-            ? new Cuda.CudaProvider(options.Devices)
-            : new CpuProvider(new CpuProviderOptions { DeviceCount = options.Devices, KernelThreads = options.KernelThreads });
-        TrainingSummary summary = Train(provider, options, data, console);
+        using DeviceProvider provider = CreateProvider(options);
+        if (provider.ProcessIndex != 0)
+        {
+            // Every process trains the same replicas; only process 0 reports and writes.
+            return TrainQuietly(provider, options, data);
+        }
+
+        TrainingSummary summary = Train(provider, options, data, console, options.SaveParameters);
         Directory.CreateDirectory(options.OutputDirectory);
         string plotPath = Path.Combine(options.OutputDirectory, "training.png");
         string summaryPath = Path.Combine(options.OutputDirectory, "summary.json");
@@ -59,7 +63,21 @@ public static class TrainingApp
         return summary.ReplicasIdentical ? 0 : 1;
     }
 
-    private static TrainingSummary Train(DeviceProvider provider, TrainingOptions options, Dataset data, IAnsiConsole console)
+    private static DeviceProvider CreateProvider(TrainingOptions options) => options.Provider switch
+    {
+        "cuda" => new Cuda.CudaProvider(options.Devices),
+        "mpi" => new Mpi.MpiProvider(options.Devices / Mpi.MpiRuntime.Size),
+        _ => new CpuProvider(new CpuProviderOptions { DeviceCount = options.Devices, KernelThreads = options.KernelThreads }),
+    };
+
+    private static int TrainQuietly(DeviceProvider provider, TrainingOptions options, Dataset data)
+    {
+        var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+        TrainingSummary summary = Train(provider, options, data, quiet, saveParameters: null);
+        return summary.ReplicasIdentical && provider.LiveBufferCount == 0 ? 0 : 1;
+    }
+
+    private static TrainingSummary Train(DeviceProvider provider, TrainingOptions options, Dataset data, IAnsiConsole console, string? saveParameters)
     {
         using var session = new TrainingSession(provider, options, data);
         console.MarkupLineInterpolated(
@@ -77,6 +95,15 @@ public static class TrainingApp
                     result = session.RunEpoch(step => task.Value = step);
                 });
             console.Write(EpochTable(result!));
+        }
+
+        if (saveParameters is not null)
+        {
+            using FileStream file = File.Create(saveParameters);
+            foreach (HostArray leaf in session.Trainer.ParametersToHost().Leaves())
+            {
+                file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Enumerable.ToArray(leaf.As<float>().AsTensor()).AsSpan()));
+            }
         }
 
         return session.Summarize();
@@ -125,9 +152,18 @@ public static class TrainingApp
         return data;
     }
 
+    private static int MpiProcessCount()
+    {
+        Mpi.MpiRuntime.Initialize();
+        return Mpi.MpiRuntime.Size;
+    }
+
     private static string? Validate(TrainingOptions o) => o switch
     {
-        { Provider: not ("cpu" or "cuda") } => $"--provider must be cpu or cuda, not '{o.Provider}'.",
+        { Provider: not ("cpu" or "cuda" or "mpi") } => $"--provider must be cpu, cuda or mpi, not '{o.Provider}'.",
+        { Provider: "mpi" } when !Mpi.MpiRuntime.IsAvailable => $"--provider mpi: OpenMPI is not available here: {Mpi.MpiRuntime.UnavailableReason}",
+        { Provider: "mpi" } when o.Devices % MpiProcessCount() != 0 =>
+            $"--provider mpi --devices {o.Devices}: the {MpiProcessCount()} processes must own the same number of devices each.",
         { Provider: "cuda" } when Cuda.CudaServiceCollectionExtensions.UnavailableReason is { } reason => $"--provider cuda: no usable GPU here: {reason}",
         { Provider: "cuda" } when o.Devices > Cuda.CudaProbe.Current.DeviceCount =>
             $"--provider cuda --devices {o.Devices}: this machine has {Cuda.CudaProbe.Current.DeviceCount} GPU(s); pass --devices {Cuda.CudaProbe.Current.DeviceCount} or fewer.",

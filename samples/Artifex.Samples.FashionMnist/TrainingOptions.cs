@@ -44,4 +44,7 @@ public sealed record TrainingOptions
 
     /// <summary>Gets the number of test images to use (null: all).</summary>
     public int? TestLimit { get; init; }
+
+    /// <summary>Gets a file to write the trained parameters to (raw little-endian float32, leaves in tree order), or null.</summary>
+    public string? SaveParameters { get; init; }
 }
