@@ -27,8 +27,14 @@ public sealed class MpiTrainingEquivalenceTests : IDisposable
         RunUnderMpirun(mpirun, second);
         var options = new TrainingOptions
         {
-            Synthetic = true, Devices = 4, Epochs = 1, BatchSize = 64, TrainLimit = 1024, TestLimit = 256,
-            OutputDirectory = Path.Combine(_folder, "cpu"), SaveParameters = single,
+            Synthetic = true,
+            Devices = 4,
+            Epochs = 1,
+            BatchSize = 64,
+            TrainLimit = 1024,
+            TestLimit = 256,
+            OutputDirectory = Path.Combine(_folder, "cpu"),
+            SaveParameters = single,
         };
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
         Assert.Equal(0, TrainingApp.Run(options, console));
