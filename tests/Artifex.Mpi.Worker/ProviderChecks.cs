@@ -21,6 +21,7 @@ internal sealed class ProviderChecks
         CheckDataAxis(provider, n);
         CheckGrid(provider);
         CheckPlacement(provider, n);
+        CheckReproducible(provider, n);
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rank {p}/{provider.ProcessCount} {(_failures.Count == 0 ? "PROVIDER OK" : "FAILED: " + string.Join("; ", _failures))}"));
         if (p == 0 && _failures.Count == 0)
         {
@@ -137,6 +138,42 @@ internal sealed class ProviderChecks
             float[] values = new float[Block];
             provider.CopyToHost<float>(shard.Buffer, 0, values);
             Expect(values, i => Enumerable.Range(0, n).Sum(k => (float)((k * Block) + i)), $"host-issued all-reduce on {shard.Device}");
+        }
+    }
+
+    /// <summary>Reproducible mode across processes gives the bits one state gets from every device's values deposited in turn.</summary>
+    private void CheckReproducible(MpiProvider provider, int n)
+    {
+        const int length = 1000;
+        static float Noisy(int device, int i) => (float)(Math.Sin((device * 7919) + i) * 1000);
+        var mesh = new Mesh(provider.Devices, ("data", n));
+        var results = new float[n][];
+        provider.RunSpmd(mesh, context =>
+        {
+            using DeviceArray<float> input = DeviceArray.Allocate<float>(context.Device, length);
+            using DeviceArray<float> output = DeviceArray.Allocate<float>(context.Device, length);
+            input.CopyFrom([.. Enumerable.Range(0, length).Select(i => Noisy(context.DeviceIndex, i))]);
+            context.AllReduce(input, output, ReduceOp.Sum, context.GetAxisGroup("data"), Determinism.Reproducible);
+            results[context.DeviceIndex] = output.ToArray();
+        });
+
+        Device local = provider.LocalDevices[0];
+        using DeviceBuffer state = provider.Allocate<double>(local, 3 * length);
+        using DeviceBuffer values = provider.Allocate<float>(local, length);
+        using DeviceBuffer expected = provider.Allocate<float>(local, length);
+        provider.Kernels.ReproducibleReset(state);
+        for (int d = n - 1; d >= 0; d--)
+        {
+            provider.CopyFromHost<float>([.. Enumerable.Range(0, length).Select(i => Noisy(d, i))], values);
+            provider.Kernels.ReproducibleDeposit(state, values);
+        }
+
+        provider.Kernels.ReproducibleFinalize(state, expected, 1.0);
+        float[] bits = new float[length];
+        provider.CopyToHost<float>(expected, 0, bits);
+        foreach (Device device in provider.LocalDevices)
+        {
+            Check(results[device.Id].SequenceEqual(bits), $"reproducible sum on {device} equals one state's deposits in reverse order");
         }
     }
 

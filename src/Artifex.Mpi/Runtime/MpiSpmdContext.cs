@@ -1,3 +1,5 @@
+using Artifex.Cpu;
+
 namespace Artifex.Mpi.Runtime;
 
 /// <summary>A local participant of an MPI SPMD region: collectives meet this process's other participants, then the group's processes.</summary>
@@ -22,6 +24,44 @@ internal sealed class MpiSpmdContext : SpmdContext
         Meet(group, new MpiCollectiveCall(MpiCollectiveKind.AllReduce, input.ElementType, input.Length, output.Length, op, 0, input, output));
     }
 
+    /// <remarks>
+    /// Reproducible Sum and Mean: each participant deposits its values into a PR3 state, the unbiased states are summed
+    /// exactly (locally, then by MPI in double: every partial sum is representable, so neither order matters), and one
+    /// final rounding writes the result, scaled by 1/size for a mean. The bits depend only on the multiset of values, not on
+    /// how many processes or devices hold them. Max and Min give a canonical NaN.
+    /// </remarks>
+    protected override void AllReduceCore(DeviceBuffer input, DeviceBuffer output, ReduceOp op, AxisGroup group, Determinism determinism)
+    {
+        bool floating = input.ElementType == typeof(float) || input.ElementType == typeof(Half);
+        if (determinism == Determinism.RankOrdered || !floating)
+        {
+            // Integer sums are exact already: the reproducible option changes nothing for them.
+            AllReduceCore(input, output, op, group);
+            return;
+        }
+
+        if (op is ReduceOp.Max or ReduceOp.Min)
+        {
+            AllReduceCore(input, output, op, group);
+            CanonicalizeNaN(output);
+            return;
+        }
+
+        ReproducibleSum(input, output, group, op == ReduceOp.Mean ? 1.0 / group.Size : 1.0, block: -1);
+    }
+
+    protected override void ReduceScatterCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group, Determinism determinism)
+    {
+        bool floating = input.ElementType == typeof(float) || input.ElementType == typeof(Half);
+        if (determinism == Determinism.RankOrdered || !floating)
+        {
+            ReduceScatterCore(input, output, group);
+            return;
+        }
+
+        ReproducibleSum(input, output, group, 1.0, block: group.Rank);
+    }
+
     protected override void AllGatherCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group)
     {
         Meet(group, new MpiCollectiveCall(MpiCollectiveKind.AllGather, input.ElementType, input.Length, output.Length, ReduceOp.Sum, 0, input, output));
@@ -40,6 +80,49 @@ internal sealed class MpiSpmdContext : SpmdContext
 
     protected override void BarrierCore(AxisGroup group) =>
         Meet(group, new MpiCollectiveCall(MpiCollectiveKind.Barrier, null, 0, 0, ReduceOp.Sum, 0, null, null));
+
+    private static void CanonicalizeNaN(DeviceBuffer output)
+    {
+        if (output.ElementType == typeof(float))
+        {
+            Span<float> values = CpuProvider.GetSpan<float>(output);
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = float.IsNaN(values[i]) ? float.NaN : values[i];
+            }
+
+            return;
+        }
+
+        Span<Half> halves = CpuProvider.GetSpan<Half>(output);
+        for (int i = 0; i < halves.Length; i++)
+        {
+            halves[i] = Half.IsNaN(halves[i]) ? Half.NaN : halves[i];
+        }
+    }
+
+    private void ReproducibleSum(DeviceBuffer input, DeviceBuffer output, AxisGroup group, double scale, int block)
+    {
+        MpiProvider provider = _region.Provider;
+        var kernels = (CpuKernels)provider.Kernels;
+        long count = input.Length;
+        using DeviceBuffer state = provider.Allocate<double>(Device, 3 * count);
+        kernels.ReproducibleReset(state);
+        kernels.ReproducibleDeposit(state, input);
+        kernels.SetBias(state, biased: false);
+        Meet(group, new MpiCollectiveCall(MpiCollectiveKind.AllReduce, typeof(double), state.Length, state.Length, ReduceOp.Sum, 0, state, state));
+        kernels.SetBias(state, biased: true);
+        if (block < 0)
+        {
+            kernels.ReproducibleFinalize(state, output, scale);
+            return;
+        }
+
+        // The state is level-major, so one rank's block is finalized through a full-length result.
+        using DeviceBuffer full = output.ElementType == typeof(Half) ? provider.Allocate<Half>(Device, count) : provider.Allocate<float>(Device, count);
+        kernels.ReproducibleFinalize(state, full, scale);
+        provider.Copy(full, block * output.Length, output, 0, output.Length);
+    }
 
     private void Meet(AxisGroup group, in MpiCollectiveCall call)
     {
