@@ -9,7 +9,7 @@ internal sealed unsafe partial class CudaKernels
 {
     protected override void ReproducibleResetCore(DeviceBuffer state) => LaunchOnState(CudaKernel.ReproducibleReset, state, state.Length / 3);
 
-    protected override void ReproducibleSetBiasCore(DeviceBuffer state, bool biased)
+    protected internal override void ReproducibleSetBiasCore(DeviceBuffer state, bool biased)
     {
         long count = state.Length / 3;
         if (count == 0)

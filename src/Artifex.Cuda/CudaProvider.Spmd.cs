@@ -1,4 +1,5 @@
 using Artifex.Cuda.Runtime;
+using Artifex.HostRuntime;
 
 namespace Artifex.Cuda;
 
@@ -13,11 +14,17 @@ public sealed partial class CudaProvider
     /// </remarks>
     protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
     {
-        CudaDeviceWorker[] workers = EnsureWorkers();
+        HostDeviceThread[] workers = EnsureWorkers();
         Acquire(mesh);
         try
         {
-            var region = new CudaSpmdRegion(this, mesh, body, CollectiveTimeout);
+            var region = new HostSpmdRegion(
+                mesh,
+                body,
+                CollectiveTimeout,
+                mesh.Size,
+                (r, index) => new CudaSpmdContext(r, index, this),
+                (r, group) => new CudaRendezvous(r, group, this));
             for (int k = 0; k < mesh.Size; k++)
             {
                 int index = k;
@@ -57,7 +64,7 @@ public sealed partial class CudaProvider
             CudaBuffer[] members = [.. group.Select(d => buffers[mesh.Devices[d]])];
             if (members.Length > 1)
             {
-                var calls = members.Select(b => new CudaCollectiveCall(CudaCollectiveKind.AllReduce, b.ElementType, b.Length, b.Length, op, 0, b, b)).ToArray();
+                HostCollectiveCall[] calls = [.. members.Select(b => new HostCollectiveCall(HostCollectiveKind.AllReduce, b.ElementType, b.Length, b.Length, op, 0, b, b))];
                 NcclLaunch.Group(calls, Communicators.Get([.. members.Select(static b => b.State)]));
                 if (op == ReduceOp.Mean)
                 {
@@ -92,7 +99,7 @@ public sealed partial class CudaProvider
         {
             lock (_workersLock)
             {
-                foreach (CudaDeviceWorker worker in _workers ?? [])
+                foreach (HostDeviceThread worker in _workers ?? [])
                 {
                     worker.Dispose();
                 }
@@ -121,12 +128,12 @@ public sealed partial class CudaProvider
         }
     }
 
-    private CudaDeviceWorker[] EnsureWorkers()
+    private HostDeviceThread[] EnsureWorkers()
     {
         lock (_workersLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return _workers ??= [.. _devices.Select(static d => new CudaDeviceWorker(d))];
+            return _workers ??= [.. _devices.Select(static d => new HostDeviceThread(d))];
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Artifex.Cuda.Runtime;
+using Artifex.HostRuntime;
 using Microsoft.Extensions.Logging;
 
 namespace Artifex.Cuda;
@@ -32,7 +33,7 @@ public sealed partial class CudaProvider : DeviceProvider
     private readonly int[] _busy;
     private readonly Lock _workersLock = new();
     private readonly CudaKernels _kernels;
-    private CudaDeviceWorker[]? _workers;
+    private HostDeviceThread[]? _workers;
 
     /// <summary>Creates a provider over every visible GPU.</summary>
     /// <exception cref="PlatformNotSupportedException">No usable GPU (the message says why: no driver, no device, disabled).</exception>

@@ -1,3 +1,4 @@
+using Artifex.HostRuntime;
 using Artifex.Mpi.Runtime;
 
 namespace Artifex.Mpi;
@@ -15,11 +16,17 @@ public sealed partial class MpiProvider
     {
         RequireEveryProcess(mesh);
         int[] local = [.. Enumerable.Range(0, mesh.Size).Where(k => IsAddressable(mesh.Devices[k]))];
-        MpiDeviceWorker[] workers = EnsureWorkers();
+        HostDeviceThread[] workers = EnsureWorkers();
         Acquire(mesh, local);
         try
         {
-            var region = new MpiSpmdRegion(this, mesh, body, CollectiveTimeout, local.Length);
+            var region = new HostSpmdRegion(
+                mesh,
+                body,
+                CollectiveTimeout,
+                local.Length,
+                (r, index) => new MpiSpmdContext(r, index, this),
+                (r, group) => new MpiRendezvous(r, group, this, new MpiGroupLayout(group, _process)));
             foreach (int k in local)
             {
                 workers[mesh.Devices[k].Id - (_process * LocalDeviceCount)].Post(() => region.RunParticipant(k));
@@ -71,7 +78,7 @@ public sealed partial class MpiProvider
         {
             if (_workers is not null)
             {
-                foreach (MpiDeviceWorker worker in _workers)
+                foreach (HostDeviceThread worker in _workers)
                 {
                     worker.Dispose();
                 }
@@ -103,12 +110,12 @@ public sealed partial class MpiProvider
         }
     }
 
-    private MpiDeviceWorker[] EnsureWorkers()
+    private HostDeviceThread[] EnsureWorkers()
     {
         lock (_workersLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return _workers ??= [.. LocalDevices.Select(static d => new MpiDeviceWorker(d))];
+            return _workers ??= [.. LocalDevices.Select(static d => new HostDeviceThread(d))];
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Artifex.Cpu;
+using Artifex.HostRuntime;
 using Artifex.Mpi.Runtime;
 using Microsoft.Extensions.Logging;
 
@@ -41,7 +42,7 @@ public sealed partial class MpiProvider : DeviceProvider
     private readonly CpuMemoryPool _pool = new(CpuProvider.DefaultCachedBytesLimit);
     private readonly CpuKernels _kernels;
     private readonly Lock _workersLock = new();
-    private MpiDeviceWorker[]? _workers;
+    private HostDeviceThread[]? _workers;
 
     /// <summary>Creates a provider with <c>ARTIFEX_LOCAL_DEVICES</c> (default 1) devices per process.</summary>
     /// <exception cref="PlatformNotSupportedException">OpenMPI's <c>libmpi.so.40</c> cannot be loaded.</exception>

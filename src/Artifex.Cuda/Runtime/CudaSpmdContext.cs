@@ -1,29 +1,32 @@
+using Artifex.HostRuntime;
+
 namespace Artifex.Cuda.Runtime;
 
 /// <summary>A participant of a CUDA SPMD region: each collective meets the group's rendezvous, which issues it on NCCL.</summary>
-internal sealed class CudaSpmdContext : SpmdContext
+internal sealed class CudaSpmdContext : HostSpmdContext
 {
-    private readonly CudaSpmdRegion _region;
-    private readonly Dictionary<AxisGroup, CudaRendezvous> _rendezvous = new(ReferenceEqualityComparer.Instance);
+    private readonly CudaProvider _provider;
 
-    public CudaSpmdContext(CudaSpmdRegion region, int deviceIndex)
-        : base(region.Mesh, deviceIndex)
+    public CudaSpmdContext(HostSpmdRegion region, int deviceIndex, CudaProvider provider)
+        : base(region, deviceIndex)
     {
-        _region = region;
+        _provider = provider;
     }
 
-    public static void Unbind() => SetCurrent(null);
+    /// <summary>Makes the participant's GPU context current on its thread.</summary>
+    public override void OnEnter() => _provider.GetState(Device).MakeCurrent();
 
-    public void Bind() => SetCurrent(this);
+    /// <summary>Errors of queued GPU work surface at a synchronization: make them the region's, not a later caller's.</summary>
+    public override void OnExit() => _provider.GetState(Device).Synchronize();
 
     protected override void AllReduceCore(DeviceBuffer input, DeviceBuffer output, ReduceOp op, AxisGroup group)
     {
         ThrowIfUnsupported(input.ElementType, op);
-        Meet(group, new CudaCollectiveCall(CudaCollectiveKind.AllReduce, input.ElementType, input.Length, output.Length, op, 0, (CudaBuffer)input, (CudaBuffer)output));
+        MeetAndCopyAlone(group, new HostCollectiveCall(HostCollectiveKind.AllReduce, input.ElementType, input.Length, output.Length, op, 0, input, output));
         if (op == ReduceOp.Mean && group.Size > 1)
         {
             // Sum, then one division by the group size on this device's stream: the CPU provider's definition of the mean.
-            _region.Provider.Divide((CudaBuffer)output, group.Size);
+            _provider.Divide((CudaBuffer)output, group.Size);
         }
     }
 
@@ -63,31 +66,27 @@ internal sealed class CudaSpmdContext : SpmdContext
     }
 
     protected override void AllGatherCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group) =>
-        Meet(group, new CudaCollectiveCall(CudaCollectiveKind.AllGather, input.ElementType, input.Length, output.Length, ReduceOp.Sum, 0, (CudaBuffer)input, (CudaBuffer)output));
+        MeetAndCopyAlone(group, new HostCollectiveCall(HostCollectiveKind.AllGather, input.ElementType, input.Length, output.Length, ReduceOp.Sum, 0, input, output));
 
     protected override void ReduceScatterCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group)
     {
         ThrowIfUnsupported(input.ElementType, ReduceOp.Sum);
-        Meet(group, new CudaCollectiveCall(CudaCollectiveKind.ReduceScatter, input.ElementType, input.Length, output.Length, ReduceOp.Sum, 0, (CudaBuffer)input, (CudaBuffer)output));
+        MeetAndCopyAlone(group, new HostCollectiveCall(HostCollectiveKind.ReduceScatter, input.ElementType, input.Length, output.Length, ReduceOp.Sum, 0, input, output));
     }
 
     protected override void BroadcastCore(DeviceBuffer input, DeviceBuffer output, int root, AxisGroup group) =>
-        Meet(group, new CudaCollectiveCall(CudaCollectiveKind.Broadcast, input.ElementType, input.Length, output.Length, ReduceOp.Sum, root, (CudaBuffer)input, (CudaBuffer)output));
-
-    protected override void BarrierCore(AxisGroup group) =>
-        Meet(group, new CudaCollectiveCall(CudaCollectiveKind.Barrier, null, 0, 0, ReduceOp.Sum, 0, null, null));
+        MeetAndCopyAlone(group, new HostCollectiveCall(HostCollectiveKind.Broadcast, input.ElementType, input.Length, output.Length, ReduceOp.Sum, root, input, output));
 
     private void ReproducibleSum(DeviceBuffer input, DeviceBuffer output, AxisGroup group, double scale, int block)
     {
-        CudaProvider provider = _region.Provider;
+        CudaProvider provider = _provider;
         var kernels = (CudaKernels)provider.Kernels;
         long count = input.Length;
         using DeviceBuffer state = provider.Allocate<double>(Device, 3 * count);
         kernels.ReproducibleReset(state);
         kernels.ReproducibleDeposit(state, input);
         kernels.SetBias(state, biased: false);
-        var exact = (CudaBuffer)state;
-        Meet(group, new CudaCollectiveCall(CudaCollectiveKind.AllReduce, typeof(double), state.Length, state.Length, ReduceOp.Sum, 0, exact, exact));
+        MeetAndCopyAlone(group, new HostCollectiveCall(HostCollectiveKind.AllReduce, typeof(double), state.Length, state.Length, ReduceOp.Sum, 0, state, state));
         kernels.SetBias(state, biased: true);
         if (block < 0)
         {
@@ -110,20 +109,13 @@ internal sealed class CudaSpmdContext : SpmdContext
         }
     }
 
-    private void Meet(AxisGroup group, in CudaCollectiveCall call)
+    private void MeetAndCopyAlone(AxisGroup group, in HostCollectiveCall call)
     {
-        _region.ThrowIfAborted();
-        if (!_rendezvous.TryGetValue(group, out CudaRendezvous? rendezvous))
-        {
-            rendezvous = _region.GetRendezvous(group);
-            _rendezvous.Add(group, rendezvous);
-        }
-
-        rendezvous.Run(group.Rank, in call);
-        if (group.Size == 1 && call.Kind != CudaCollectiveKind.Barrier)
+        Meet(group, in call);
+        if (group.Size == 1)
         {
             // A group of one needs no NCCL: every collective is a copy of the input (when not in place).
-            CudaProvider.CopyOnDevice(call.Input!, call.Output!, Math.Min(call.InputLength, call.OutputLength));
+            CudaProvider.CopyOnDevice((CudaBuffer)call.Input!, (CudaBuffer)call.Output!, Math.Min(call.InputLength, call.OutputLength));
         }
     }
 }

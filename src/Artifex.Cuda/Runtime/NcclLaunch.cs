@@ -1,4 +1,5 @@
 using Artifex.Cuda.Native;
+using Artifex.HostRuntime;
 
 namespace Artifex.Cuda.Runtime;
 
@@ -6,12 +7,12 @@ namespace Artifex.Cuda.Runtime;
 internal static class NcclLaunch
 {
     /// <summary>Queues the collective on every member's stream; returns once NCCL has enqueued it (no host wait).</summary>
-    public static void Group(ReadOnlySpan<CudaCollectiveCall> calls, CudaResourceHandle[] communicators)
+    public static void Group(ReadOnlySpan<HostCollectiveCall> calls, CudaResourceHandle[] communicators)
     {
-        CudaCollectiveCall first = calls[0];
+        HostCollectiveCall first = calls[0];
 
         // Gathers and broadcasts only move bytes, so any element type goes as bytes; reductions need NCCL's own type.
-        bool bytes = first.Kind is CudaCollectiveKind.AllGather or CudaCollectiveKind.Broadcast;
+        bool bytes = first.Kind is HostCollectiveKind.AllGather or HostCollectiveKind.Broadcast;
         NcclDataType type = NcclDataType.UInt8;
         if (!bytes && !NcclTypes.TryGetDataType(first.ElementType!, out type))
         {
@@ -38,16 +39,17 @@ internal static class NcclLaunch
         CudaCheck.Nccl(ended, "ncclGroupEnd", communicators[0].Value);
     }
 
-    private static (NcclResult Result, string Api) Issue(in CudaCollectiveCall call, NcclDataType type, int unit, nint communicator)
+    private static (NcclResult Result, string Api) Issue(in HostCollectiveCall call, NcclDataType type, int unit, nint communicator)
     {
-        ulong input = call.Input!.Pointer;
-        ulong output = call.Output!.Pointer;
-        nint stream = call.Input.State.StreamValue;
+        var from = (CudaBuffer)call.Input!;
+        ulong input = from.Pointer;
+        ulong output = ((CudaBuffer)call.Output!).Pointer;
+        nint stream = from.State.StreamValue;
         return call.Kind switch
         {
-            CudaCollectiveKind.AllReduce => (Nccl.ncclAllReduce(input, output, (nuint)call.InputLength, type, NcclTypes.ToNccl(call.Op), communicator, stream), "ncclAllReduce"),
-            CudaCollectiveKind.AllGather => (Nccl.ncclAllGather(input, output, (nuint)(call.InputLength * unit), type, communicator, stream), "ncclAllGather"),
-            CudaCollectiveKind.ReduceScatter => (Nccl.ncclReduceScatter(input, output, (nuint)call.OutputLength, type, NcclRedOp.Sum, communicator, stream), "ncclReduceScatter"),
+            HostCollectiveKind.AllReduce => (Nccl.ncclAllReduce(input, output, (nuint)call.InputLength, type, NcclTypes.ToNccl(call.Op), communicator, stream), "ncclAllReduce"),
+            HostCollectiveKind.AllGather => (Nccl.ncclAllGather(input, output, (nuint)(call.InputLength * unit), type, communicator, stream), "ncclAllGather"),
+            HostCollectiveKind.ReduceScatter => (Nccl.ncclReduceScatter(input, output, (nuint)call.OutputLength, type, NcclRedOp.Sum, communicator, stream), "ncclReduceScatter"),
             _ => (Nccl.ncclBroadcast(input, output, (nuint)(call.InputLength * unit), type, call.Root, communicator, stream), "ncclBroadcast"),
         };
     }

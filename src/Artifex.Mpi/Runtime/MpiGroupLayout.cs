@@ -5,13 +5,10 @@ internal sealed class MpiGroupLayout
 {
     public MpiGroupLayout(AxisGroup group, int process)
     {
-        Description = group.ToString();
         Devices = [.. Enumerable.Range(0, group.Size).Select(r => group.Mesh.Devices[group.GetDeviceIndex(r)])];
         LocalRanks = [.. Enumerable.Range(0, group.Size).Where(r => Devices[r].ProcessIndex == process)];
         Processes = [.. Devices.Select(static d => d.ProcessIndex).Distinct().Order()];
     }
-
-    public string Description { get; }
 
     public Device[] Devices { get; }
 

@@ -1,39 +1,40 @@
 using System.Runtime.InteropServices;
+using Artifex.HostRuntime;
 
 namespace Artifex.Mpi.Runtime;
 
 /// <summary>The collectives themselves: local reduction, one MPI call over the group's processes, copy back.</summary>
 internal sealed unsafe partial class MpiRendezvous
 {
-    private void Execute()
+    protected override void Execute()
     {
-        MpiCollectiveCall first = _calls[_layout.LocalRanks[0]];
+        HostCollectiveCall first = Calls[LocalRanks[0]];
         MpiCommunicator? communicator = _layout.Processes.Length > 1
-            ? _region.Provider.Communicators.Get(_group.Mesh, _group.Names.AsSpan(), _group.GroupIndex)
+            ? _provider.Communicators.Get(Group.Mesh, Group.Names.AsSpan(), Group.GroupIndex)
             : null;
-        bool reduces = first.Kind is MpiCollectiveKind.AllReduce or MpiCollectiveKind.ReduceScatter;
+        bool reduces = first.Kind is HostCollectiveKind.AllReduce or HostCollectiveKind.ReduceScatter;
         if (communicator is not null && reduces && first.ElementType == typeof(Half))
         {
-            throw new NotSupportedException($"{MpiCollectiveCall.Name(first.Kind)} over axis {_layout.Description} spans processes, and MPI has no Half reduction: reduce in Single.");
+            throw new NotSupportedException($"{HostCollectiveCall.Name(first.Kind)} over axis {Description} spans processes, and MPI has no Half reduction: reduce in Single.");
         }
         switch (first.Kind)
         {
-            case MpiCollectiveKind.AllReduce:
+            case HostCollectiveKind.AllReduce:
                 AllReduce(first, communicator);
                 break;
-            case MpiCollectiveKind.AllGather:
+            case HostCollectiveKind.AllGather:
                 AllGather(first, communicator);
                 break;
-            case MpiCollectiveKind.ReduceScatter:
+            case HostCollectiveKind.ReduceScatter:
                 ReduceScatter(first, communicator);
                 break;
-            case MpiCollectiveKind.Broadcast:
+            case HostCollectiveKind.Broadcast:
                 Broadcast(first, communicator);
                 break;
             default:
                 if (communicator is not null)
                 {
-                    using (MpiProvider.Guard("barrier", _layout.Description))
+                    using (MpiProvider.Guard("barrier", Description))
                     {
                         communicator.Barrier();
                     }
@@ -43,20 +44,20 @@ internal sealed unsafe partial class MpiRendezvous
         }
     }
 
-    private void AllReduce(MpiCollectiveCall first, MpiCommunicator? communicator)
+    private void AllReduce(HostCollectiveCall first, MpiCommunicator? communicator)
     {
         // The lowest local rank's output accumulates: its input, then the other local inputs in rank order.
-        int[] local = _layout.LocalRanks;
-        DeviceBuffer accumulator = _calls[local[0]].Output!;
-        LocalReduce.Copy(_calls[local[0]].Input!, 0, accumulator, 0, first.InputLength);
+        int[] local = LocalRanks;
+        DeviceBuffer accumulator = Calls[local[0]].Output!;
+        LocalReduce.Copy(Calls[local[0]].Input!, 0, accumulator, 0, first.InputLength);
         for (int i = 1; i < local.Length; i++)
         {
-            LocalReduce.Combine(accumulator, _calls[local[i]].Input!, first.Op);
+            LocalReduce.Combine(accumulator, Calls[local[i]].Input!, first.Op);
         }
 
         if (communicator is not null)
         {
-            using (MpiProvider.Guard("all_reduce", _layout.Description))
+            using (MpiProvider.Guard("all_reduce", Description))
             {
                 communicator.AllReduce(null, LocalReduce.Pointer(accumulator), first.InputLength, first.ElementType!, first.Op == ReduceOp.Mean ? ReduceOp.Sum : first.Op);
             }
@@ -70,21 +71,21 @@ internal sealed unsafe partial class MpiRendezvous
         CopyToOtherOutputs(accumulator, first.OutputLength);
     }
 
-    private void AllGather(MpiCollectiveCall first, MpiCommunicator? communicator)
+    private void AllGather(HostCollectiveCall first, MpiCommunicator? communicator)
     {
-        int[] local = _layout.LocalRanks;
+        int[] local = LocalRanks;
         long block = first.InputLength;
-        DeviceBuffer gathered = _calls[local[0]].Output!;
+        DeviceBuffer gathered = Calls[local[0]].Output!;
         foreach (int rank in local)
         {
-            LocalReduce.Copy(_calls[rank].Input!, 0, gathered, rank * block, block);
+            LocalReduce.Copy(Calls[rank].Input!, 0, gathered, rank * block, block);
         }
 
         if (communicator is not null)
         {
             if (!_layout.HasEqualContiguousBlocks)
             {
-                throw new NotSupportedException($"all_gather over axis {_layout.Description} needs every process to hold one run of consecutive ranks of the same length; this mesh interleaves processes.");
+                throw new NotSupportedException($"all_gather over axis {Description} needs every process to hold one run of consecutive ranks of the same length; this mesh interleaves processes.");
             }
 
             // MPI_Allgather reads this process's run of blocks from a separate buffer, then fills every block.
@@ -94,7 +95,7 @@ internal sealed unsafe partial class MpiRendezvous
             try
             {
                 LocalReduce.Bytes(gathered).Slice(checked((int)(local[0] * block * gathered.ElementSize)), checked((int)bytes)).CopyTo(new Span<byte>(send, checked((int)bytes)));
-                using (MpiProvider.Guard("all_gather", _layout.Description))
+                using (MpiProvider.Guard("all_gather", Description))
                 {
                     communicator.AllGather(send, LocalReduce.Pointer(gathered), bytes, typeof(byte));
                 }
@@ -108,20 +109,20 @@ internal sealed unsafe partial class MpiRendezvous
         CopyToOtherOutputs(gathered, first.OutputLength);
     }
 
-    private void ReduceScatter(MpiCollectiveCall first, MpiCommunicator? communicator)
+    private void ReduceScatter(HostCollectiveCall first, MpiCommunicator? communicator)
     {
         // The whole sum, then each local rank keeps its block: twice MPI's minimal traffic, but one code path for any layout.
-        int[] local = _layout.LocalRanks;
-        using DeviceBuffer sum = _region.Provider.AllocateScratch(_calls[local[0]].Input!.Device, first.ElementType!, first.InputLength);
-        LocalReduce.Copy(_calls[local[0]].Input!, 0, sum, 0, first.InputLength);
+        int[] local = LocalRanks;
+        using DeviceBuffer sum = _provider.AllocateScratch(Calls[local[0]].Input!.Device, first.ElementType!, first.InputLength);
+        LocalReduce.Copy(Calls[local[0]].Input!, 0, sum, 0, first.InputLength);
         for (int i = 1; i < local.Length; i++)
         {
-            LocalReduce.Combine(sum, _calls[local[i]].Input!, ReduceOp.Sum);
+            LocalReduce.Combine(sum, Calls[local[i]].Input!, ReduceOp.Sum);
         }
 
         if (communicator is not null)
         {
-            using (MpiProvider.Guard("psum_scatter", _layout.Description))
+            using (MpiProvider.Guard("psum_scatter", Description))
             {
                 communicator.AllReduce(null, LocalReduce.Pointer(sum), first.InputLength, first.ElementType!, ReduceOp.Sum);
             }
@@ -129,22 +130,22 @@ internal sealed unsafe partial class MpiRendezvous
 
         foreach (int rank in local)
         {
-            LocalReduce.Copy(sum, rank * first.OutputLength, _calls[rank].Output!, 0, first.OutputLength);
+            LocalReduce.Copy(sum, rank * first.OutputLength, Calls[rank].Output!, 0, first.OutputLength);
         }
     }
 
-    private void Broadcast(MpiCollectiveCall first, MpiCommunicator? communicator)
+    private void Broadcast(HostCollectiveCall first, MpiCommunicator? communicator)
     {
-        int[] local = _layout.LocalRanks;
-        DeviceBuffer value = _calls[local[0]].Output!;
+        int[] local = LocalRanks;
+        DeviceBuffer value = Calls[local[0]].Output!;
         if (Array.IndexOf(local, first.Root) >= 0)
         {
-            LocalReduce.Copy(_calls[first.Root].Input!, 0, value, 0, first.InputLength);
+            LocalReduce.Copy(Calls[first.Root].Input!, 0, value, 0, first.InputLength);
         }
 
         if (communicator is not null)
         {
-            using (MpiProvider.Guard("broadcast", _layout.Description))
+            using (MpiProvider.Guard("broadcast", Description))
             {
                 communicator.Broadcast(LocalReduce.Pointer(value), first.InputLength * value.ElementSize, typeof(byte), _layout.CommunicatorRankOf(first.Root));
             }
@@ -155,10 +156,10 @@ internal sealed unsafe partial class MpiRendezvous
 
     private void CopyToOtherOutputs(DeviceBuffer source, long count)
     {
-        int[] local = _layout.LocalRanks;
+        int[] local = LocalRanks;
         for (int i = 1; i < local.Length; i++)
         {
-            LocalReduce.Copy(source, 0, _calls[local[i]].Output!, 0, count);
+            LocalReduce.Copy(source, 0, Calls[local[i]].Output!, 0, count);
         }
     }
 }

@@ -1,27 +1,23 @@
 using Artifex.Cpu;
+using Artifex.HostRuntime;
 
 namespace Artifex.Mpi.Runtime;
 
 /// <summary>A local participant of an MPI SPMD region: collectives meet this process's other participants, then the group's processes.</summary>
-internal sealed class MpiSpmdContext : SpmdContext
+internal sealed class MpiSpmdContext : HostSpmdContext
 {
-    private readonly MpiSpmdRegion _region;
-    private readonly Dictionary<AxisGroup, MpiRendezvous> _rendezvous = new(ReferenceEqualityComparer.Instance);
+    private readonly MpiProvider _provider;
 
-    public MpiSpmdContext(MpiSpmdRegion region, int deviceIndex)
-        : base(region.Mesh, deviceIndex)
+    public MpiSpmdContext(HostSpmdRegion region, int deviceIndex, MpiProvider provider)
+        : base(region, deviceIndex)
     {
-        _region = region;
+        _provider = provider;
     }
-
-    public static void Unbind() => SetCurrent(null);
-
-    public void Bind() => SetCurrent(this);
 
     protected override void AllReduceCore(DeviceBuffer input, DeviceBuffer output, ReduceOp op, AxisGroup group)
     {
         MpiProvider.ThrowIfUnsupported(input.ElementType, op);
-        Meet(group, new MpiCollectiveCall(MpiCollectiveKind.AllReduce, input.ElementType, input.Length, output.Length, op, 0, input, output));
+        Meet(group, new HostCollectiveCall(HostCollectiveKind.AllReduce, input.ElementType, input.Length, output.Length, op, 0, input, output));
     }
 
     /// <remarks>
@@ -64,22 +60,19 @@ internal sealed class MpiSpmdContext : SpmdContext
 
     protected override void AllGatherCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group)
     {
-        Meet(group, new MpiCollectiveCall(MpiCollectiveKind.AllGather, input.ElementType, input.Length, output.Length, ReduceOp.Sum, 0, input, output));
+        Meet(group, new HostCollectiveCall(HostCollectiveKind.AllGather, input.ElementType, input.Length, output.Length, ReduceOp.Sum, 0, input, output));
     }
 
     protected override void ReduceScatterCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group)
     {
         MpiProvider.ThrowIfUnsupported(input.ElementType, ReduceOp.Sum);
-        Meet(group, new MpiCollectiveCall(MpiCollectiveKind.ReduceScatter, input.ElementType, input.Length, output.Length, ReduceOp.Sum, 0, input, output));
+        Meet(group, new HostCollectiveCall(HostCollectiveKind.ReduceScatter, input.ElementType, input.Length, output.Length, ReduceOp.Sum, 0, input, output));
     }
 
     protected override void BroadcastCore(DeviceBuffer input, DeviceBuffer output, int root, AxisGroup group)
     {
-        Meet(group, new MpiCollectiveCall(MpiCollectiveKind.Broadcast, input.ElementType, input.Length, output.Length, ReduceOp.Sum, root, input, output));
+        Meet(group, new HostCollectiveCall(HostCollectiveKind.Broadcast, input.ElementType, input.Length, output.Length, ReduceOp.Sum, root, input, output));
     }
-
-    protected override void BarrierCore(AxisGroup group) =>
-        Meet(group, new MpiCollectiveCall(MpiCollectiveKind.Barrier, null, 0, 0, ReduceOp.Sum, 0, null, null));
 
     private static void CanonicalizeNaN(DeviceBuffer output)
     {
@@ -103,14 +96,14 @@ internal sealed class MpiSpmdContext : SpmdContext
 
     private void ReproducibleSum(DeviceBuffer input, DeviceBuffer output, AxisGroup group, double scale, int block)
     {
-        MpiProvider provider = _region.Provider;
+        MpiProvider provider = _provider;
         var kernels = (CpuKernels)provider.Kernels;
         long count = input.Length;
         using DeviceBuffer state = provider.Allocate<double>(Device, 3 * count);
         kernels.ReproducibleReset(state);
         kernels.ReproducibleDeposit(state, input);
         kernels.SetBias(state, biased: false);
-        Meet(group, new MpiCollectiveCall(MpiCollectiveKind.AllReduce, typeof(double), state.Length, state.Length, ReduceOp.Sum, 0, state, state));
+        Meet(group, new HostCollectiveCall(HostCollectiveKind.AllReduce, typeof(double), state.Length, state.Length, ReduceOp.Sum, 0, state, state));
         kernels.SetBias(state, biased: true);
         if (block < 0)
         {
@@ -122,17 +115,5 @@ internal sealed class MpiSpmdContext : SpmdContext
         using DeviceBuffer full = output.ElementType == typeof(Half) ? provider.Allocate<Half>(Device, count) : provider.Allocate<float>(Device, count);
         kernels.ReproducibleFinalize(state, full, scale);
         provider.Copy(full, block * output.Length, output, 0, output.Length);
-    }
-
-    private void Meet(AxisGroup group, in MpiCollectiveCall call)
-    {
-        _region.ThrowIfAborted();
-        if (!_rendezvous.TryGetValue(group, out MpiRendezvous? rendezvous))
-        {
-            rendezvous = _region.GetRendezvous(group);
-            _rendezvous.Add(group, rendezvous);
-        }
-
-        rendezvous.Run(group.Rank, in call);
     }
 }

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
 
-namespace Artifex.Cuda.Runtime;
+namespace Artifex.HostRuntime;
 
-/// <summary>The long-lived host thread of one GPU: SPMD participants for that device run on it, one at a time.</summary>
-internal sealed class CudaDeviceWorker : IDisposable
+/// <summary>The long-lived host thread of one device: the SPMD participants of that device run on it, one at a time.</summary>
+internal sealed class HostDeviceThread : IDisposable
 {
     private readonly BlockingCollection<Action> _work = [];
     private readonly Thread _thread;
 
-    public CudaDeviceWorker(Device device)
+    public HostDeviceThread(Device device)
     {
         _thread = new Thread(Loop) { IsBackground = true, Name = $"Artifex {device}" };
         _thread.Start();
@@ -20,7 +20,7 @@ internal sealed class CudaDeviceWorker : IDisposable
     {
         _work.CompleteAdding();
 
-        // A worker still running after the wait keeps its collection; disposing it under the thread would crash the process.
+        // A thread still running after the wait keeps its collection: disposing it under the thread would crash the process.
         if (_thread.Join(TimeSpan.FromSeconds(5)))
         {
             _work.Dispose();
