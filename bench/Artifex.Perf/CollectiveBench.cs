@@ -1,13 +1,20 @@
 using System.Diagnostics;
 using Artifex.Benchmarks;
 using Artifex.Cpu;
+using Artifex.Mpi;
 
 namespace Artifex.Perf;
 
 /// <summary>
-/// Measures one collective at one size on N emulated devices: checks every output element once against the exact
-/// expected value, then times warm-up plus timed iterations, and measures the traffic bound over the same buffers.
+/// Measures one collective at one size on N devices: checks every output element once against the exact expected value,
+/// then times warm-up plus timed iterations, and measures the traffic bound over the same buffers.
 /// </summary>
+/// <remarks>
+/// On a multi-process provider (<c>--provider mpi</c> under <c>mpirun</c>) the mesh spans every process's devices, but each
+/// process allocates, initializes and checks only its own devices' buffers; the wrong-element counts and the sample times
+/// are then summed over the processes (one small all-reduce), so every process reports the same figures: the whole job's
+/// wrong elements, and each sample's time averaged over the processes, as the C MPI peer and nccl-tests do.
+/// </remarks>
 internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvider provider)
 {
     /// <summary>Each size is timed as this many samples of <c>--iters</c> iterations; the median sample is reported (this VM has rare multi-millisecond stalls).</summary>
@@ -15,7 +22,17 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
 
     private readonly Mesh _mesh = new(provider.Devices, ("data", provider.Devices.Count));
 
+    /// <summary>This process's devices, in mesh order: a contiguous run of the mesh (device ids are process-major).</summary>
+    private readonly Device[] _local = [.. provider.LocalDevices];
+
+    /// <summary>The mesh index (the collective's rank) of this process's first device.</summary>
+    private readonly int _firstLocal = FirstLocalIndex(provider);
+
     private int N => provider.Devices.Count;
+
+    private bool HostIssued => settings.HostIssued;
+
+    private bool SpansProcesses => provider.ProcessCount > 1;
 
     public ResultRow Run(long bytes)
     {
@@ -28,28 +45,63 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
             _ => (total, total),
         };
         // A reproducible Sum runs out of place: repeated in-place sums would leave its window (|x| ≤ 2^30) within a few
-        // dozen iterations. Its Mean (and everything else) runs in place; compare like with like.
+        // dozen iterations. Its Mean (and everything else) runs in place, like the C MPI peer (MPI_IN_PLACE); compare like with like.
         bool inPlace = settings.Kind is CollectiveKind.Broadcast
             || (settings.Kind is CollectiveKind.AllReduce && !(settings.Determinism == Determinism.Reproducible && settings.Op == ReduceOp.Sum));
-        DeviceArray[] inputs = [.. provider.Devices.Select(d => Allocate(d, inCount))];
-        DeviceArray[] outputs = inPlace ? inputs : [.. provider.Devices.Select(d => Allocate(d, outCount))];
+        using var buffers = new BenchBuffers(this, inCount, outCount, inPlace);
+        DeviceArray[] inputs = buffers.Inputs, outputs = buffers.Outputs;
+        Initialize(inputs);
+        RunOnce(buffers, iterations: 1, warmup: 0, samples: 1);
+        long wrong = (long)SumOverProcesses([CountWrong(outputs, inCount)])[0];
+        WarmMemory(inputs, outputs);
+        double micros = Median(SumOverProcesses(RunOnce(buffers, settings.Iterations, settings.Warmup)).Select(t => t / provider.ProcessCount).ToArray());
+        // The bound comes from a host memory probe over this process's buffers; a GPU's memory is not host-addressable, and
+        // across processes MPI's traffic (copies through shared-memory segments) is not the in-process 2·N·S, so none there.
+        double bound = HasHostBound ? Bound(inPlace ? inputs : (settings.Kind == CollectiveKind.AllGather ? outputs : inputs), bytes) : double.NaN;
+        double algbw = bytes / (micros * 1e-6) / 1e9;
+        return new ResultRow(bytes, total, settings.ElementType, RedOpName, micros, algbw, algbw * BusFactor(), wrong, bound, null);
+    }
+
+    private static int FirstLocalIndex(DeviceProvider provider)
+    {
+        Device first = provider.LocalDevices[0];
+        int index = 0;
+        while (provider.Devices[index] != first)
+        {
+            index++;
+        }
+
+        return index;
+    }
+
+    private bool HasHostBound => provider is CpuProvider || (provider is MpiProvider && provider.ProcessCount == 1);
+
+    /// <summary>
+    /// Sums <paramref name="values"/> over the processes (element by element); on one process, returns them. Every process
+    /// must call it at the same point (it runs a region over the whole mesh).
+    /// </summary>
+    private double[] SumOverProcesses(double[] values)
+    {
+        if (provider.ProcessCount == 1)
+        {
+            return values;
+        }
+
+        DeviceArray<double>[] sums = [.. _local.Select((d, slot) => DeviceArray.FromHost(d, new HostArray<double>(slot == 0 ? values : new double[values.Length], values.Length)))];
         try
         {
-            Initialize(inputs);
-            RunOnce(inputs, outputs, iterations: 1, warmup: 0, samples: 1);
-            long wrong = CountWrong(outputs, inCount);
-            WarmMemory(inputs, outputs);
-            double micros = RunOnce(inputs, outputs, settings.Iterations, settings.Warmup);
-            // The bound comes from a host memory probe; a GPU's memory is not host-addressable, so it has none here.
-            double bound = provider is CpuProvider ? Bound(inPlace ? inputs : (settings.Kind == CollectiveKind.AllGather ? outputs : inputs), bytes) : double.NaN;
-            double algbw = bytes / (micros * 1e-6) / 1e9;
-            return new ResultRow(bytes, total, settings.ElementType, RedOpName, micros, algbw, algbw * BusFactor(), wrong, bound, null);
+            provider.RunSpmd(_mesh, context =>
+            {
+                DeviceArray<double> sum = sums[context.DeviceIndex - _firstLocal];
+                context.AllReduce(sum, sum, ReduceOp.Sum, context.GetAxisGroup("data"));
+            });
+            return sums[0].ToArray();
         }
         finally
         {
-            foreach (DeviceArray array in inPlace ? inputs : [.. inputs, .. outputs])
+            foreach (DeviceArray<double> sum in sums)
             {
-                array.Dispose();
+                sum.Dispose();
             }
         }
     }
@@ -105,10 +157,11 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
 
     private void Initialize(DeviceArray[] inputs)
     {
-        for (int r = 0; r < inputs.Length; r++)
+        for (int slot = 0; slot < inputs.Length; slot++)
         {
-            double[] values = [.. Enumerable.Range(0, (int)inputs[r].Length).Select(i => Input(r, i))];
-            Write(inputs[r], values);
+            int rank = _firstLocal + slot;
+            double[] values = [.. Enumerable.Range(0, (int)inputs[slot].Length).Select(i => Input(rank, i))];
+            Write(inputs[slot], values);
         }
     }
 
@@ -126,15 +179,15 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
         _ => Input(0, i),
     };
 
-    private long CountWrong(DeviceArray[] outputs, long inCount)
+    private double CountWrong(DeviceArray[] outputs, long inCount)
     {
         long wrong = 0;
-        for (int r = 0; r < outputs.Length; r++)
+        for (int slot = 0; slot < outputs.Length; slot++)
         {
-            double[] actual = Read(outputs[r]);
+            double[] actual = Read(outputs[slot]);
             for (long i = 0; i < actual.Length; i++)
             {
-                if (actual[i] != Expected(r, i, inCount))
+                if (actual[i] != Expected(_firstLocal + slot, i, inCount))
                 {
                     wrong++;
                 }
@@ -144,12 +197,11 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
         return wrong;
     }
 
-    private double RunOnce(DeviceArray[] inputs, DeviceArray[] outputs, int iterations, int warmup, int samples = Samples)
+    /// <summary>Times <paramref name="samples"/> samples of <paramref name="iterations"/> collectives on this process's first device; returns µs per collective for each.</summary>
+    private double[] RunOnce(BenchBuffers buffers, int iterations, int warmup, int samples = Samples)
     {
-        if (settings.HostIssued)
+        if (buffers.Shards is { } shards)
         {
-            // A view of the device arrays as one global array; the arrays keep ownership, so it is never disposed.
-            GlobalArray shards = Wrap(inputs);
             for (int i = 0; i < warmup; i++)
             {
                 provider.AllReduceShards(shards, settings.Op, "data");
@@ -168,15 +220,16 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
                 hostSamples[s] = Stopwatch.GetElapsedTime(start).TotalMicroseconds / iterations;
             }
 
-            return Median(hostSamples);
+            return hostSamples;
         }
 
         var times = new double[samples];
         provider.RunSpmd(_mesh, context =>
         {
             AxisGroup group = context.GetAxisGroup("data");
-            DeviceArray input = inputs[context.DeviceIndex];
-            DeviceArray output = outputs[context.DeviceIndex];
+            int slot = context.DeviceIndex - _firstLocal;
+            DeviceArray input = buffers.Inputs[slot];
+            DeviceArray output = buffers.Outputs[slot];
             for (int i = 0; i < warmup; i++)
             {
                 Step(context, input, output, group);
@@ -191,7 +244,7 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
                     Step(context, input, output, group);
                 }
 
-                if (context.DeviceIndex == 0)
+                if (slot == 0)
                 {
                     // GPU collectives are only queued by Step: the time counts once the last one has finished everywhere.
                     WaitForDevices();
@@ -199,7 +252,7 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
                 }
             }
         });
-        return Median(times);
+        return times;
     }
 
     private void WaitForDevices()
@@ -259,19 +312,6 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
         return traffic / bandwidth;
     }
 
-    private GlobalArray Wrap(DeviceArray[] arrays)
-    {
-        var sharding = new NamedSharding(_mesh, new PartitionSpec("data"));
-        long[] shape = [N, arrays[0].Length];
-        DeviceBuffer[] views = [.. arrays.Select(a => a.Buffer)];
-        return settings.ElementType switch
-        {
-            "double" => GlobalArray.FromDeviceBuffers<double>(shape, sharding, views),
-            "int" => GlobalArray.FromDeviceBuffers<int>(shape, sharding, views),
-            _ => GlobalArray.FromDeviceBuffers<float>(shape, sharding, views),
-        };
-    }
-
     private static void Write(DeviceArray array, double[] values)
     {
         switch (array)
@@ -295,4 +335,86 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
         DeviceArray<float> f => [.. f.ToArray().Select(static v => (double)v)],
         _ => throw new NotSupportedException(array.ElementType.Name),
     };
+
+    /// <summary>
+    /// This process's buffers for one size: one input (and output, unless in place) per local device, and for the host form
+    /// the global array whose shards the inputs are.
+    /// </summary>
+    private sealed class BenchBuffers : IDisposable
+    {
+        private readonly bool _ownsInputs = true;
+        private readonly GlobalArray? _ownedShards;
+
+        public BenchBuffers(CollectiveBench bench, long inCount, long outCount, bool inPlace)
+        {
+            if (!bench.HostIssued)
+            {
+                Inputs = [.. bench._local.Select(d => bench.Allocate(d, inCount))];
+            }
+            else if (!bench.SpansProcesses)
+            {
+                // A view of the device arrays as one global array; the arrays keep ownership, so it is never disposed.
+                Inputs = [.. bench._local.Select(d => bench.Allocate(d, inCount))];
+                Shards = bench.Wrap(Inputs);
+            }
+            else
+            {
+                // Only addressable shards can exist across processes: place a global array (each process fills its own
+                // rows) and use its shards as the inputs.
+                Shards = bench.Place(inCount);
+                Inputs = [.. bench._local.Select(d => View(Shards.GetShard(d).Buffer))];
+                _ownsInputs = false;
+                _ownedShards = Shards;
+            }
+
+            Outputs = inPlace ? Inputs : [.. bench._local.Select(d => bench.Allocate(d, outCount))];
+        }
+
+        public DeviceArray[] Inputs { get; }
+
+        public DeviceArray[] Outputs { get; }
+
+        /// <summary>Gets the global array the host form all-reduces, or null for the region form.</summary>
+        public GlobalArray? Shards { get; }
+
+        public void Dispose()
+        {
+            foreach (DeviceArray array in _ownsInputs ? Inputs.Union(Outputs) : Outputs.Except(Inputs))
+            {
+                array.Dispose();
+            }
+
+            _ownedShards?.Dispose();
+        }
+
+        private static DeviceArray View(DeviceBuffer buffer) => buffer.ElementType == typeof(double) ? DeviceArray.View<double>(buffer, buffer.Length)
+            : buffer.ElementType == typeof(int) ? DeviceArray.View<int>(buffer, buffer.Length)
+            : DeviceArray.View<float>(buffer, buffer.Length);
+    }
+
+    private GlobalArray Wrap(DeviceArray[] arrays)
+    {
+        var sharding = new NamedSharding(_mesh, new PartitionSpec("data"));
+        long[] shape = [N, arrays[0].Length];
+        DeviceBuffer[] views = [.. arrays.Select(a => a.Buffer)];
+        return settings.ElementType switch
+        {
+            "double" => GlobalArray.FromDeviceBuffers<double>(shape, sharding, views),
+            "int" => GlobalArray.FromDeviceBuffers<int>(shape, sharding, views),
+            _ => GlobalArray.FromDeviceBuffers<float>(shape, sharding, views),
+        };
+    }
+
+    /// <summary>Places an [N, <paramref name="count"/>] array of zeros sharded over the data axis; each process gets its own rows.</summary>
+    private GlobalArray Place(long count)
+    {
+        var sharding = new NamedSharding(_mesh, new PartitionSpec("data"));
+        long elements = N * count;
+        return settings.ElementType switch
+        {
+            "double" => GlobalArray.DevicePut(new HostArray<double>(new double[elements], N, count), sharding),
+            "int" => GlobalArray.DevicePut(new HostArray<int>(new int[elements], N, count), sharding),
+            _ => GlobalArray.DevicePut(new HostArray<float>(new float[elements], N, count), sharding),
+        };
+    }
 }

@@ -8,8 +8,12 @@ internal static class PerfCommand
 {
     public static Command Create(CollectiveKind kind)
     {
-        var provider = new Option<string>("--provider") { Description = "Provider: cpu (emulated devices) or cuda (one device per GPU, collectives on NCCL).", DefaultValueFactory = _ => "cpu" };
-        var devices = new Option<int>("--devices", "-g") { Description = "Number of devices N.", DefaultValueFactory = _ => 2 };
+        var provider = new Option<string>("--provider")
+        {
+            Description = "Provider: cpu (emulated devices), cuda (one device per GPU, collectives on NCCL) or mpi (K emulated devices per process; run under mpirun, collectives across processes on MPI).",
+            DefaultValueFactory = _ => "cpu",
+        };
+        var devices = new Option<int?>("--devices", "-g") { Description = "Number of devices N (default 2); with --provider mpi, devices per process K (default 1), and the mesh spans all P·K." };
         var minBytes = new Option<string>("--minbytes", "-b") { Description = "Smallest size, with K/M/G suffixes.", DefaultValueFactory = _ => "4K" };
         var maxBytes = new Option<string>("--maxbytes", "-e") { Description = "Largest size, with K/M/G suffixes.", DefaultValueFactory = _ => "16M" };
         var factor = new Option<double>("--stepfactor", "-f") { Description = "Multiply the size by this factor each step.", DefaultValueFactory = _ => 4 };
@@ -28,7 +32,9 @@ internal static class PerfCommand
         };
         command.SetAction(result =>
         {
-            string? error = Validate(kind, result.GetValue(provider)!, result.GetValue(devices), result.GetValue(minBytes)!, result.GetValue(maxBytes)!,
+            string providerName = result.GetValue(provider)!;
+            int deviceCount = result.GetValue(devices) ?? (string.Equals(providerName, "mpi", StringComparison.Ordinal) ? 1 : 2);
+            string? error = Validate(kind, providerName, deviceCount, result.GetValue(minBytes)!, result.GetValue(maxBytes)!,
                 result.GetValue(factor), result.GetValue(iterations), result.GetValue(warmup), result.GetValue(op)!, result.GetValue(type)!, result.GetValue(form)!,
                 out long min, out long max, out ReduceOp reduceOp);
             string mode = result.GetValue(determinism)!;
@@ -41,13 +47,19 @@ internal static class PerfCommand
                 "reproducible" => null,
                 _ => $"--determinism must be rankordered or reproducible, not '{mode}'.",
             };
+            if (error is null && result.GetValue(compareMpi) && string.Equals(providerName, "mpi", StringComparison.Ordinal))
+            {
+                // The peer is launched by its own mpirun, which cannot run inside this job's ranks.
+                error = "--compare-mpi runs the C peer under its own mpirun and is for --provider cpu; with --provider mpi run the peer beside this job (docs/PERFORMANCE.md, issue 9).";
+            }
+
             if (error is not null)
             {
                 Console.Error.WriteLine($"artifex-perf: {error}");
                 return 2;
             }
 
-            var settings = new PerfSettings(kind, result.GetValue(provider)!, result.GetValue(devices), min, max, result.GetValue(factor),
+            var settings = new PerfSettings(kind, providerName, deviceCount, min, max, result.GetValue(factor),
                 result.GetValue(iterations), result.GetValue(warmup), reduceOp, result.GetValue(type)!, string.Equals(result.GetValue(form), "host", StringComparison.Ordinal),
                 result.GetValue(output), result.GetValue(compareMpi), Math.Max(0, result.GetValue(warmupSeconds)),
                 string.Equals(mode, "reproducible", StringComparison.Ordinal) ? Determinism.Reproducible : Determinism.RankOrdered);
@@ -69,9 +81,10 @@ internal static class PerfCommand
 
         string? problem = (provider, devices, factor, iterations, warmup, type, form) switch
         {
-            (not ("cpu" or "cuda"), _, _, _, _, _, _) => $"--provider must be cpu or cuda, not '{provider}'.",
+            (not ("cpu" or "cuda" or "mpi"), _, _, _, _, _, _) => $"--provider must be cpu, cuda or mpi, not '{provider}'.",
             ("cuda", _, _, _, _, _, _) when Cuda.CudaServiceCollectionExtensions.UnavailableReason is { } reason => $"--provider cuda: no usable GPU here: {reason}",
             ("cuda", _, _, _, _, _, _) when devices > Cuda.CudaProbe.Current.DeviceCount => $"--provider cuda --devices {devices}: this machine has {Cuda.CudaProbe.Current.DeviceCount} GPU(s).",
+            ("mpi", _, _, _, _, _, _) when !Mpi.MpiRuntime.IsAvailable => $"--provider mpi: OpenMPI is not available here: {Mpi.MpiRuntime.UnavailableReason} (apt-get install openmpi-bin)",
             (_, < 1, _, _, _, _, _) => $"--devices must be at least 1, not {devices}.",
             (_, _, <= 1, _, _, _, _) => $"--stepfactor must be above 1, not {factor.ToString(CultureInfo.InvariantCulture)}.",
             (_, _, _, < 1, _, _, _) => $"--iters must be at least 1, not {iterations}.",

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Artifex.Cpu;
+using Artifex.Mpi;
 
 namespace Artifex.Perf;
 
@@ -8,28 +10,35 @@ internal static class PerfRun
     public static int Execute(PerfSettings settings, TextWriter output)
     {
         List<ResultRow> rows = Measure(settings, output);
-        if (settings.OutputPath is not null)
-        {
-            Report.Write(settings.OutputPath, rows);
-        }
-
         return rows.Any(static r => r.Wrong != 0) ? 1 : 0;
     }
 
-    /// <summary>Runs the sweep, printing the nccl-tests table as it goes, and returns the rows.</summary>
+    /// <summary>
+    /// Runs the sweep, printing the nccl-tests table as it goes (and writing <see cref="PerfSettings.OutputPath"/>), and
+    /// returns the rows. Under <c>mpirun</c> every process runs the sweep and gets the same rows (wrong counts of the whole
+    /// job), but only process 0 prints and writes.
+    /// </summary>
     public static List<ResultRow> Measure(PerfSettings settings, TextWriter output)
     {
-        using DeviceProvider provider = string.Equals(settings.Provider, "cuda", StringComparison.Ordinal)
-            ? new Cuda.CudaProvider(settings.Devices)
-            : new CpuProvider(settings.Devices);
+        using DeviceProvider provider = settings.Provider switch
+        {
+            "cuda" => new Cuda.CudaProvider(settings.Devices),
+            MpiProvider.ProviderName => new MpiProvider(settings.Devices),
+            _ => new CpuProvider(settings.Devices),
+        };
+        bool reports = provider.ProcessIndex == 0;
+        output = reports ? output : TextWriter.Null;
         Dictionary<long, double> mpi = settings.CompareMpi && settings.Kind == CollectiveKind.AllReduce
             ? MpiPeer.Run(settings.Devices, settings.MinBytes, settings.MaxBytes, output)
             : [];
-        Report.Header(settings, output);
+        Report.Header(settings, DescribeDevices(provider), output);
         var rows = new List<ResultRow>();
+        int n = provider.Devices.Count;
 
-        // Every rank must get whole elements, so sizes are rounded down to a multiple of N × element size.
-        long granule = (long)settings.Devices * CollectiveBench.ElementSize(settings.ElementType);
+        // Every rank must get whole elements of a gather or scatter, so their sizes are rounded down to a multiple of
+        // N × element size; an all-reduce or broadcast needs only whole elements (4 B is one float, as in nccl-tests).
+        int elementSize = CollectiveBench.ElementSize(settings.ElementType);
+        long granule = settings.Kind is CollectiveKind.AllGather or CollectiveKind.ReduceScatter ? (long)n * elementSize : elementSize;
 
         // The JIT compiles first calls without optimization; one unreported pass gets the optimized code in place.
         new CollectiveBench(settings with { Iterations = 200, Warmup = 50 }, provider).Run(Math.Max(granule, settings.MinBytes / granule * granule));
@@ -44,6 +53,15 @@ internal static class PerfRun
         }
 
         Report.Footer(rows, output);
+        if (settings.OutputPath is not null && reports)
+        {
+            Report.Write(settings.OutputPath, rows);
+        }
+
         return rows;
     }
+
+    private static string DescribeDevices(DeviceProvider provider) => provider.ProcessCount == 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{provider.Devices.Count} devices")
+        : string.Create(CultureInfo.InvariantCulture, $"{provider.ProcessCount} processes x {provider.LocalDevices.Count} devices = {provider.Devices.Count} devices");
 }

@@ -1,18 +1,20 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Artifex.Perf;
 
 /// <summary>Prints rows the way nccl-tests does, plus our columns, and writes them as JSON or CSV.</summary>
 internal static class Report
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    // The bound is NaN where there is none (GPU memory, several processes): written as "NaN" rather than failing.
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    public static void Header(PerfSettings s, TextWriter output)
+    public static void Header(PerfSettings s, string devices, TextWriter output)
     {
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"# artifex-perf {Name(s.Kind)}: provider {s.Provider}, {s.Devices} devices, {s.ElementType}, {(s.HostIssued ? "single-controller" : "in-region")}, {(s.Determinism == Determinism.Reproducible ? $"reproducible ({ReproducibleSum.Version})" : "rank-ordered")}, warmup {s.Warmup}, iters {s.Iterations}"));
+            $"# artifex-perf {Name(s.Kind)}: provider {s.Provider}, {devices}, {s.ElementType}, {(s.HostIssued ? "single-controller" : "in-region")}, {(s.Determinism == Determinism.Reproducible ? $"reproducible ({ReproducibleSum.Version})" : "rank-ordered")}, warmup {s.Warmup}, iters {s.Iterations}"));
         output.WriteLine("# bound: the collective's minimum memory traffic at the bandwidth of a read-modify-write pass over the same buffers, measured per size");
         output.WriteLine($"#{"size(B)",12} {"count",12} {"type",6} {"redop",6} {"time(us)",11} {"algbw",8} {"busbw",8} {"#wrong",7} {"bound(us)",10} {"%bound",7}{(s.CompareMpi ? $" {"mpi(us)",10} {"mpi/ours",8}" : string.Empty)}");
         output.WriteLine($"#{string.Empty,12} {"(elements)",12} {string.Empty,6} {string.Empty,6} {string.Empty,11} {"(GB/s)",8} {"(GB/s)",8}");
@@ -22,8 +24,10 @@ internal static class Report
     {
         string mpi = !withMpi ? string.Empty
             : r.MpiMicros is { } m ? string.Create(CultureInfo.InvariantCulture, $" {m,10:0.00} {m / r.TimeMicros,8:0.00}") : $" {"-",10} {"-",8}";
+        string bound = double.IsNaN(r.BoundMicros) ? $" {"n/a",10} {"n/a",7}"
+            : string.Create(CultureInfo.InvariantCulture, $" {r.BoundMicros,10:0.00} {r.PercentOfBound,6:0}%");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $" {r.Bytes,12} {r.Count,12} {r.Type,6} {r.RedOp,6} {r.TimeMicros,11:0.00} {r.AlgBandwidth,8:0.00} {r.BusBandwidth,8:0.00} {r.Wrong,7} {r.BoundMicros,10:0.00} {r.PercentOfBound,6:0}%{mpi}"));
+            $" {r.Bytes,12} {r.Count,12} {r.Type,6} {r.RedOp,6} {r.TimeMicros,11:0.00} {r.AlgBandwidth,8:0.00} {r.BusBandwidth,8:0.00} {r.Wrong,7}{bound}{mpi}"));
     }
 
     public static void Footer(IReadOnlyList<ResultRow> rows, TextWriter output)
