@@ -141,9 +141,6 @@ public sealed partial class MpiProvider : DeviceProvider
         }
     }
 
-    /// <summary>Marks an MPI call in flight for the watchdog, which aborts the job if it never completes.</summary>
-    internal static MpiCollectiveScope Guard(string collective, string axis) => MpiWatchdog.Enter($"{collective} over axis {axis}");
-
     /// <summary>Allocates a counted scratch buffer of a runtime element type on a local device.</summary>
     internal DeviceBuffer AllocateScratch(Device device, Type elementType, long length) =>
         elementType == typeof(Half) ? Allocate<Half>(device, length)

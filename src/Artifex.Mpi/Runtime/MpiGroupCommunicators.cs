@@ -32,7 +32,7 @@ internal sealed class MpiGroupCommunicators : IDisposable
         {
             if (!_communicators.TryGetValue(key, out MpiCommunicator?[]? all))
             {
-                all = Create(mesh, mesh.GetAxisGroups(axisNames));
+                all = Create(mesh, mesh.GetAxisGroups(axisNames), string.Join(", ", axisNames.ToArray().Select(static n => $"'{n}'")));
                 _communicators.Add(key, all);
             }
 
@@ -57,14 +57,15 @@ internal sealed class MpiGroupCommunicators : IDisposable
         CultureInfo.InvariantCulture,
         $"{string.Join(',', mesh.Devices.Select(static d => d.Id))}|{string.Join(',', mesh.AxisSizes)}|{string.Join(',', mesh.AxisNames)}|{string.Join(',', axisNames.ToArray())}");
 
-    private MpiCommunicator?[] Create(Mesh mesh, int[][] groups)
+    private MpiCommunicator?[] Create(Mesh mesh, int[][] groups, string axes)
     {
         var created = new MpiCommunicator?[groups.Length];
         for (int g = 0; g < groups.Length; g++)
         {
             int[] processes = [.. groups[g].Select(d => mesh.Devices[d].ProcessIndex).Distinct()];
             bool member = processes.Length > 1 && Array.IndexOf(processes, _process) >= 0;
-            created[g] = _world.Split(member ? 0 : -1, _process);
+            // The name is what the watchdog reports if a collective over this group never completes.
+            created[g] = _world.Split(member ? 0 : -1, _process, string.Create(CultureInfo.InvariantCulture, $"axis {axes} (group {g} of {groups.Length})"));
         }
 
         return created;

@@ -9,9 +9,7 @@ internal sealed unsafe partial class MpiRendezvous
     protected override void Execute()
     {
         HostCollectiveCall first = Calls[LocalRanks[0]];
-        MpiCommunicator? communicator = _layout.Processes.Length > 1
-            ? _provider.Communicators.Get(Group.Mesh, Group.Names.AsSpan(), Group.GroupIndex)
-            : null;
+        MpiCommunicator? communicator = Communicator();
         bool reduces = first.Kind is HostCollectiveKind.AllReduce or HostCollectiveKind.ReduceScatter;
         if (communicator is not null && reduces && first.ElementType == typeof(Half))
         {
@@ -32,16 +30,21 @@ internal sealed unsafe partial class MpiRendezvous
                 Broadcast(first, communicator);
                 break;
             default:
-                if (communicator is not null)
-                {
-                    using (MpiProvider.Guard("barrier", Description))
-                    {
-                        communicator.Barrier();
-                    }
-                }
-
+                communicator?.Barrier();
                 break;
         }
+    }
+
+    /// <summary>The group's communicator over its processes, looked up once per rendezvous (null inside one process).</summary>
+    private MpiCommunicator? Communicator()
+    {
+        if (_layout.Processes.Length > 1 && !_communicatorResolved)
+        {
+            _communicator = _provider.Communicators.Get(Group.Mesh, Group.Names.AsSpan(), Group.GroupIndex);
+            _communicatorResolved = true;
+        }
+
+        return _communicator;
     }
 
     private void AllReduce(HostCollectiveCall first, MpiCommunicator? communicator)
@@ -57,10 +60,7 @@ internal sealed unsafe partial class MpiRendezvous
 
         if (communicator is not null)
         {
-            using (MpiProvider.Guard("all_reduce", Description))
-            {
-                communicator.AllReduce(null, LocalReduce.Pointer(accumulator), first.InputLength, first.ElementType!, first.Op == ReduceOp.Mean ? ReduceOp.Sum : first.Op);
-            }
+            communicator.AllReduce(null, LocalReduce.Pointer(accumulator), first.InputLength, first.ElementType!, first.Op == ReduceOp.Mean ? ReduceOp.Sum : first.Op);
         }
 
         if (first.Op == ReduceOp.Mean)
@@ -95,10 +95,7 @@ internal sealed unsafe partial class MpiRendezvous
             try
             {
                 LocalReduce.Bytes(gathered).Slice(checked((int)(local[0] * block * gathered.ElementSize)), checked((int)bytes)).CopyTo(new Span<byte>(send, checked((int)bytes)));
-                using (MpiProvider.Guard("all_gather", Description))
-                {
-                    communicator.AllGather(send, LocalReduce.Pointer(gathered), bytes, typeof(byte));
-                }
+                communicator.AllGather(send, LocalReduce.Pointer(gathered), bytes, typeof(byte));
             }
             finally
             {
@@ -122,10 +119,7 @@ internal sealed unsafe partial class MpiRendezvous
 
         if (communicator is not null)
         {
-            using (MpiProvider.Guard("psum_scatter", Description))
-            {
-                communicator.AllReduce(null, LocalReduce.Pointer(sum), first.InputLength, first.ElementType!, ReduceOp.Sum);
-            }
+            communicator.AllReduce(null, LocalReduce.Pointer(sum), first.InputLength, first.ElementType!, ReduceOp.Sum);
         }
 
         foreach (int rank in local)
@@ -145,10 +139,7 @@ internal sealed unsafe partial class MpiRendezvous
 
         if (communicator is not null)
         {
-            using (MpiProvider.Guard("broadcast", Description))
-            {
-                communicator.Broadcast(LocalReduce.Pointer(value), first.InputLength * value.ElementSize, typeof(byte), _layout.CommunicatorRankOf(first.Root));
-            }
+            communicator.Broadcast(LocalReduce.Pointer(value), first.InputLength * value.ElementSize, typeof(byte), _layout.CommunicatorRankOf(first.Root));
         }
 
         CopyToOtherOutputs(value, first.OutputLength);

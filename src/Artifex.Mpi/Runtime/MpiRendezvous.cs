@@ -12,6 +12,8 @@ internal sealed partial class MpiRendezvous : HostRendezvous
 {
     private readonly MpiProvider _provider;
     private readonly MpiGroupLayout _layout;
+    private MpiCommunicator? _communicator;
+    private bool _communicatorResolved;
 
     public MpiRendezvous(HostSpmdRegion region, AxisGroup group, MpiProvider provider, MpiGroupLayout layout)
         : base(region, group, layout.LocalRanks)

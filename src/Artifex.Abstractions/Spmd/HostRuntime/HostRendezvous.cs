@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace Artifex.HostRuntime;
@@ -11,6 +12,8 @@ namespace Artifex.HostRuntime;
 /// </summary>
 internal abstract class HostRendezvous
 {
+    private static readonly long s_spinTicks = Stopwatch.Frequency / 50_000;
+
     private readonly object _lock = new();
     private readonly bool[] _present;
     private int _arrived;
@@ -65,30 +68,60 @@ internal abstract class HostRendezvous
     /// <param name="call">Its call.</param>
     public void Run(int rank, in HostCollectiveCall call)
     {
+        long generation;
         lock (_lock)
         {
             Region.ThrowIfAborted();
-            long generation = _generation;
+            generation = _generation;
             Calls[rank] = call;
             _present[rank] = true;
             if (++_arrived == LocalRanks.Length)
             {
                 Complete();
+                ThrowIfFailed(call);
+                return;
             }
-            else
+        }
+
+        // The last participant usually arrives within microseconds, while waking a blocked thread costs tens of them:
+        // spin briefly outside the lock before blocking (not when participants outnumber the cores).
+        SpinUntilDone(generation);
+        lock (_lock)
+        {
+            if (_generation == generation)
             {
                 WaitForOthers(rank, generation, call.Kind);
             }
 
-            if (_disagreement is not null)
-            {
-                throw new ArgumentException(_disagreement, nameof(call));
-            }
+            ThrowIfFailed(call);
+        }
+    }
 
-            if (_failure is not null)
-            {
-                throw new InvalidOperationException($"{HostCollectiveCall.Name(call.Kind)} over axis {Description} failed: {_failure.Message}", _failure);
-            }
+    private void SpinUntilDone(long generation)
+    {
+        if (LocalRanks.Length > Environment.ProcessorCount)
+        {
+            return;
+        }
+
+        long until = Stopwatch.GetTimestamp() + s_spinTicks;
+        var spinner = default(SpinWait);
+        while (Volatile.Read(ref _generation) == generation && !Region.IsAborted && Stopwatch.GetTimestamp() < until)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    private void ThrowIfFailed(in HostCollectiveCall call)
+    {
+        if (_disagreement is not null)
+        {
+            throw new ArgumentException(_disagreement, nameof(call));
+        }
+
+        if (_failure is not null)
+        {
+            throw new InvalidOperationException($"{HostCollectiveCall.Name(call.Kind)} over axis {Description} failed: {_failure.Message}", _failure);
         }
     }
 
@@ -119,7 +152,7 @@ internal abstract class HostRendezvous
 
         _arrived = 0;
         Array.Clear(_present);
-        _generation++;
+        Interlocked.Increment(ref _generation);
         Monitor.PulseAll(_lock);
     }
 
