@@ -205,7 +205,33 @@ public sealed class MlpTrainer : IDisposable
             }
         }
 
-        return true;
+        return _provider.ProcessCount == 1 || ChecksumsAgreeAcrossProcesses();
+    }
+
+    /// <summary>
+    /// A process sees only its own replicas: the other processes' are compared through the checksum, whose 64 bits go over
+    /// the data axis as four 16-bit parts (exact in double); the replicas agree when every part's maximum equals its minimum.
+    /// </summary>
+    private bool ChecksumsAgreeAcrossProcesses()
+    {
+        ulong checksum = ulong.Parse(Checksum(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        double[] parts = [.. Enumerable.Range(0, 4).Select(i => (double)((checksum >> (16 * i)) & 0xFFFF))];
+        bool agree = true;
+        _provider.RunSpmd(_mesh, context =>
+        {
+            using DeviceArray<double> high = DeviceArray.Allocate<double>(context.Device, parts.Length);
+            using DeviceArray<double> low = DeviceArray.Allocate<double>(context.Device, parts.Length);
+            high.CopyFrom(parts);
+            low.CopyFrom(parts);
+            AxisGroup data = context.GetAxisGroup(DataAxis);
+            context.AllReduce(high, high, ReduceOp.Max, data);
+            context.AllReduce(low, low, ReduceOp.Min, data);
+            if (!high.ToArray().SequenceEqual(low.ToArray()))
+            {
+                Volatile.Write(ref agree, false);
+            }
+        });
+        return agree;
     }
 
     /// <summary>A SHA-256 over the bits of every parameter, in tree order (hex, first 16 characters).</summary>

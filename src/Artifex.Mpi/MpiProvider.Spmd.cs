@@ -15,6 +15,11 @@ public sealed partial class MpiProvider
     protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
     {
         RequireEveryProcess(mesh);
+        if (_processCount > 1)
+        {
+            Communicators.CreateAll(mesh);
+        }
+
         int[] local = [.. Enumerable.Range(0, mesh.Size).Where(k => IsAddressable(mesh.Devices[k]))];
         HostDeviceThread[] workers = EnsureWorkers();
         Acquire(mesh, local);
@@ -26,7 +31,8 @@ public sealed partial class MpiProvider
                 CollectiveTimeout,
                 local.Length,
                 (r, index) => new MpiSpmdContext(r, index, this),
-                (r, group) => new MpiRendezvous(r, group, this, new MpiGroupLayout(group, _process)));
+                (r, group) => new MpiRendezvous(r, group, this, new MpiGroupLayout(group, _process)),
+                _processCount > 1 ? AbortJob : null);
             foreach (int k in local)
             {
                 workers[mesh.Devices[k].Id - (_process * LocalDeviceCount)].Post(() => region.RunParticipant(k));
@@ -88,6 +94,10 @@ public sealed partial class MpiProvider
         Communicators.Dispose();
         _pool.Dispose();
     }
+
+    /// <summary>Ends the whole job at once from the failing participant's thread, printing the original exception.</summary>
+    private void AbortJob(Exception error, Device device) =>
+        MpiRuntime.Abort(ExceptionExitCode, $"the participant on {device} failed in an SPMD region of process {_process}: {error}");
 
     private static DeviceArray View(DeviceBuffer buffer) =>
         buffer.ElementType == typeof(double) ? DeviceArray.View<double>(buffer, buffer.Length)

@@ -90,7 +90,14 @@ public sealed partial class MpiProvider : DeviceProvider
         _busy = new int[_devices.Length];
         _kernels = new CpuKernels(this, 1);
         Communicators = new MpiGroupCommunicators(world, _process);
-        CollectiveTimeout = options.CollectiveTimeout;
+        if (options.CollectiveTimeout is { } timeout)
+        {
+            CollectiveTimeout = timeout;
+        }
+        else if (_processCount > 1 && MpiWatchdog.Timeout > CollectiveTimeout && MpiWatchdog.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            CollectiveTimeout = MpiWatchdog.Timeout;
+        }
     }
 
     /// <inheritdoc/>

@@ -11,12 +11,13 @@ internal static unsafe class Scenarios
         "hang" => Hang(),
         "provider" => new ProviderChecks().Run(),
         "provider-throw" => ProviderThrow(),
+        "provider-mixed" => MixedGroupChecks.Run(),
         _ => Usage(),
     };
 
     public static int Usage()
     {
-        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw");
+        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw|provider-mixed");
         return 2;
     }
 

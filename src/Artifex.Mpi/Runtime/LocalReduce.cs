@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Artifex.Cpu;
 
 namespace Artifex.Mpi.Runtime;
@@ -57,7 +59,8 @@ internal static class LocalReduce
     {
         Span<byte> from = Bytes(source).Slice(checked((int)(sourceOffset * source.ElementSize)), checked((int)(count * source.ElementSize)));
         Span<byte> to = Bytes(destination).Slice(checked((int)(destinationOffset * destination.ElementSize)), from.Length);
-        if (!from.Overlaps(to))
+        // The same memory needs no copy; any other overlap is copied as memmove does.
+        if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(from), ref MemoryMarshal.GetReference(to)))
         {
             from.CopyTo(to);
         }

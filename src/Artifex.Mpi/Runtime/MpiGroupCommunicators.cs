@@ -7,9 +7,8 @@ namespace Artifex.Mpi.Runtime;
 /// those processes (ranked by process index), split from the world communicator on first use and kept until disposal.
 /// </summary>
 /// <remarks>
-/// <c>MPI_Comm_split</c> is collective over the world: every process creates the communicators of all groups of an axis
-/// set at once, in group order, when it first needs one of them. SPMD programs reach their first collective over each axis
-/// set in the same order on every process, so the splits match up.
+/// <c>MPI_Comm_split</c> is collective over the world, so all of a mesh's communicators are created at once, in one
+/// canonical order, by the thread that starts the region (every process starts the same regions in the same order).
 /// </remarks>
 internal sealed class MpiGroupCommunicators : IDisposable
 {
@@ -25,18 +24,36 @@ internal sealed class MpiGroupCommunicators : IDisposable
     }
 
     /// <summary>Gets group <paramref name="groupIndex"/>'s communicator, or null when the group lives in this process alone.</summary>
+    /// <exception cref="InvalidOperationException">The communicators of the mesh were not created first (<see cref="CreateAll"/>).</exception>
     public MpiCommunicator? Get(Mesh mesh, ReadOnlySpan<string> axisNames, int groupIndex)
     {
-        string key = Key(mesh, axisNames);
+        string key = Key(mesh, Canonical(mesh, axisNames));
         lock (_lock)
         {
-            if (!_communicators.TryGetValue(key, out MpiCommunicator?[]? all))
-            {
-                all = Create(mesh, mesh.GetAxisGroups(axisNames), string.Join(", ", axisNames.ToArray().Select(static n => $"'{n}'")));
-                _communicators.Add(key, all);
-            }
+            return _communicators.TryGetValue(key, out MpiCommunicator?[]? all)
+                ? all[groupIndex]
+                : throw new InvalidOperationException($"No communicators for axes {string.Join(", ", axisNames.ToArray())} of {mesh}: a region must create them before its participants start.");
+        }
+    }
 
-            return all[groupIndex];
+    /// <summary>
+    /// Creates the communicators of every group of every non-empty set of the mesh's axes, in one canonical order, on the
+    /// calling thread (the region's, before any participant runs): <c>MPI_Comm_split</c> is collective over the world, so
+    /// every process must split in the same order, which participant threads racing to their first collective would not.
+    /// </summary>
+    public void CreateAll(Mesh mesh)
+    {
+        lock (_lock)
+        {
+            for (int subset = 1; subset < 1 << mesh.Rank; subset++)
+            {
+                string[] names = [.. Enumerable.Range(0, mesh.Rank).Where(a => (subset & (1 << a)) != 0).Select(a => mesh.AxisNames[a])];
+                string key = Key(mesh, names);
+                if (!_communicators.ContainsKey(key))
+                {
+                    _communicators.Add(key, Create(mesh, mesh.GetAxisGroups(names), string.Join(", ", names.Select(static n => $"'{n}'"))));
+                }
+            }
         }
     }
 
@@ -53,9 +70,17 @@ internal sealed class MpiGroupCommunicators : IDisposable
         }
     }
 
-    private static string Key(Mesh mesh, ReadOnlySpan<string> axisNames) => string.Create(
+    /// <summary>The named axes in mesh order: a group's processes do not depend on the order the axes were named in.</summary>
+    private static string[] Canonical(Mesh mesh, ReadOnlySpan<string> axisNames)
+    {
+        string[] names = axisNames.ToArray();
+        Array.Sort(names, (x, y) => mesh.IndexOfAxis(x).CompareTo(mesh.IndexOfAxis(y)));
+        return names;
+    }
+
+    private static string Key(Mesh mesh, string[] axisNames) => string.Create(
         CultureInfo.InvariantCulture,
-        $"{string.Join(',', mesh.Devices.Select(static d => d.Id))}|{string.Join(',', mesh.AxisSizes)}|{string.Join(',', mesh.AxisNames)}|{string.Join(',', axisNames.ToArray())}");
+        $"{string.Join(',', mesh.Devices.Select(static d => d.Id))}|{string.Join(',', mesh.AxisSizes)}|{string.Join(',', mesh.AxisNames)}|{string.Join(',', axisNames)}");
 
     private MpiCommunicator?[] Create(Mesh mesh, int[][] groups, string axes)
     {

@@ -20,13 +20,17 @@ internal sealed class MpiGroupLayout
 
     public int Size => Devices.Length;
 
-    /// <summary>Gets whether every process holds one contiguous run of ranks of the same length (what <c>MPI_Allgather</c> needs).</summary>
-    public bool HasEqualContiguousBlocks =>
-        Processes.All(p =>
+    /// <summary>
+    /// Gets whether every process holds one run of consecutive ranks of the same length, the runs in process order (what
+    /// <c>MPI_Allgather</c> needs: it puts communicator rank c's run at c times its length, and ranks follow process index).
+    /// </summary>
+    public bool HasProcessOrderedBlocks =>
+        Processes.Select((p, c) =>
         {
             int[] ranks = [.. Enumerable.Range(0, Size).Where(r => Devices[r].ProcessIndex == p)];
-            return ranks.Length == Size / Processes.Length && ranks[^1] - ranks[0] == ranks.Length - 1;
-        });
+            int length = Size / Processes.Length;
+            return ranks.Length == length && ranks[0] == c * length && ranks[^1] - ranks[0] == length - 1;
+        }).All(static ok => ok);
 
     /// <summary>Gets the rank, in the group's communicator, of the process holding group rank <paramref name="rank"/>.</summary>
     public int CommunicatorRankOf(int rank) => Array.IndexOf(Processes, Devices[rank].ProcessIndex);

@@ -83,9 +83,9 @@ internal sealed unsafe partial class MpiRendezvous
 
         if (communicator is not null)
         {
-            if (!_layout.HasEqualContiguousBlocks)
+            if (!_layout.HasProcessOrderedBlocks)
             {
-                throw new NotSupportedException($"all_gather over axis {Description} needs every process to hold one run of consecutive ranks of the same length; this mesh interleaves processes.");
+                throw new NotSupportedException($"all_gather over axis {Description} needs every process to hold one run of consecutive ranks of the same length, in process order; this mesh interleaves or reorders processes.");
             }
 
             // MPI_Allgather reads this process's run of blocks from a separate buffer, then fills every block.

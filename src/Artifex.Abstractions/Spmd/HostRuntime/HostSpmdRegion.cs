@@ -8,6 +8,7 @@ internal sealed class HostSpmdRegion
     private readonly Action<SpmdContext> _body;
     private readonly Func<HostSpmdRegion, int, HostSpmdContext> _createContext;
     private readonly Func<HostSpmdRegion, AxisGroup, HostRendezvous> _createRendezvous;
+    private readonly Action<Exception, Device>? _onFailure;
     private readonly Dictionary<(string Key, int Group), HostRendezvous> _rendezvous = [];
     private readonly Lock _rendezvousLock = new();
     private readonly object _completion = new();
@@ -22,14 +23,20 @@ internal sealed class HostSpmdRegion
     /// <param name="participants">How many participants run here.</param>
     /// <param name="createContext">Creates the provider's participant for a mesh position.</param>
     /// <param name="createRendezvous">Creates the provider's rendezvous for an axis group.</param>
+    /// <param name="onFailure">
+    /// Runs on a failing participant's thread before the region is aborted (an MPI provider ends the job there: its other
+    /// processes may be waiting in MPI, out of this region's reach).
+    /// </param>
     public HostSpmdRegion(
         Mesh mesh,
         Action<SpmdContext> body,
         TimeSpan timeout,
         int participants,
         Func<HostSpmdRegion, int, HostSpmdContext> createContext,
-        Func<HostSpmdRegion, AxisGroup, HostRendezvous> createRendezvous)
+        Func<HostSpmdRegion, AxisGroup, HostRendezvous> createRendezvous,
+        Action<Exception, Device>? onFailure = null)
     {
+        _onFailure = onFailure;
         Mesh = mesh;
         _body = body;
         Timeout = timeout;
@@ -76,6 +83,7 @@ internal sealed class HostSpmdRegion
         }
         catch (Exception error)
         {
+            _onFailure?.Invoke(error, Mesh.Devices[deviceIndex]);
             Abort(error, Mesh.Devices[deviceIndex]);
         }
         finally
