@@ -48,9 +48,6 @@ internal sealed unsafe partial class CpuKernels
     protected override void ReproducibleSetBiasCore(DeviceBuffer state, bool biased) =>
         ReproducibleKernels.SetBias(Doubles(state), state.Length / 3, biased);
 
-    /// <summary>Removes or restores the level biases of a state (for providers that sum unbiased states exactly elsewhere, e.g. over MPI).</summary>
-    internal void SetBias(DeviceBuffer state, bool biased) => ReproducibleSetBiasCore(state, biased);
-
     /// <summary>The message for a value outside the window, shared with the reproducible collectives.</summary>
     internal static string WindowMessage(string what, long index, double value) => string.Create(
         CultureInfo.InvariantCulture,

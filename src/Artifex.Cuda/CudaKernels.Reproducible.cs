@@ -69,9 +69,6 @@ internal sealed unsafe partial class CudaKernels
         _provider.Launcher.Launch(device, kernel, count, arguments);
     }
 
-    /// <summary>Removes or restores the level biases, for the exact double all-reduce of states.</summary>
-    internal void SetBias(DeviceBuffer state, bool biased) => ReproducibleSetBiasCore(state, biased);
-
     private void LaunchOnState(CudaKernel kernel, DeviceBuffer state, long count)
     {
         if (count == 0)

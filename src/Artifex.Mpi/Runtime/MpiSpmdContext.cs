@@ -43,7 +43,7 @@ internal sealed class MpiSpmdContext : HostSpmdContext
             return;
         }
 
-        ReproducibleSum(input, output, group, op == ReduceOp.Mean ? 1.0 / group.Size : 1.0, block: -1);
+        ReproducibleSum(_provider, input, output, group, op == ReduceOp.Mean ? 1.0 / group.Size : 1.0, block: -1);
     }
 
     protected override void ReduceScatterCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group, Determinism determinism)
@@ -55,7 +55,7 @@ internal sealed class MpiSpmdContext : HostSpmdContext
             return;
         }
 
-        ReproducibleSum(input, output, group, 1.0, block: group.Rank);
+        ReproducibleSum(_provider, input, output, group, 1.0, block: group.Rank);
     }
 
     protected override void AllGatherCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group)
@@ -94,26 +94,4 @@ internal sealed class MpiSpmdContext : HostSpmdContext
         }
     }
 
-    private void ReproducibleSum(DeviceBuffer input, DeviceBuffer output, AxisGroup group, double scale, int block)
-    {
-        MpiProvider provider = _provider;
-        var kernels = (CpuKernels)provider.Kernels;
-        long count = input.Length;
-        using DeviceBuffer state = provider.Allocate<double>(Device, 3 * count);
-        kernels.ReproducibleReset(state);
-        kernels.ReproducibleDeposit(state, input);
-        kernels.SetBias(state, biased: false);
-        Meet(group, new HostCollectiveCall(HostCollectiveKind.AllReduce, typeof(double), state.Length, state.Length, ReduceOp.Sum, 0, state, state));
-        kernels.SetBias(state, biased: true);
-        if (block < 0)
-        {
-            kernels.ReproducibleFinalize(state, output, scale);
-            return;
-        }
-
-        // The state is level-major, so one rank's block is finalized through a full-length result.
-        using DeviceBuffer full = output.ElementType == typeof(Half) ? provider.Allocate<Half>(Device, count) : provider.Allocate<float>(Device, count);
-        kernels.ReproducibleFinalize(state, full, scale);
-        provider.Copy(full, block * output.Length, output, 0, output.Length);
-    }
 }

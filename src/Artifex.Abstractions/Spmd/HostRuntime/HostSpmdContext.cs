@@ -36,6 +36,43 @@ internal abstract class HostSpmdContext : SpmdContext
     /// <inheritdoc/>
     protected override void BarrierCore(AxisGroup group) => Meet(group, HostCollectiveCall.Barrier);
 
+    /// <summary>
+    /// A reproducible Sum or Mean (<see cref="ReproducibleSum"/>): this participant deposits its values into a PR3 state, the
+    /// unbiased states are summed exactly by the provider's double all-reduce (every partial sum is representable, so no
+    /// order matters), and one final rounding writes the result, scaled by <paramref name="scale"/>.
+    /// </summary>
+    /// <param name="provider">The provider (its kernels and memory).</param>
+    /// <param name="input">This participant's values (Single or Half).</param>
+    /// <param name="output">The result.</param>
+    /// <param name="group">The axis group.</param>
+    /// <param name="scale">1, or 1/size for a mean (inside the one rounding).</param>
+    /// <param name="block">-1 for an all-reduce; this participant's rank for a psum_scatter (its block of the sum).</param>
+    protected void ReproducibleSum(DeviceProvider provider, DeviceBuffer input, DeviceBuffer output, AxisGroup group, double scale, int block)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(group);
+        DeviceKernels kernels = provider.Kernels;
+        long count = input.Length;
+        using DeviceBuffer state = provider.Allocate<double>(Device, 3 * count);
+        kernels.ReproducibleReset(state);
+        kernels.ReproducibleDeposit(state, input);
+        kernels.ReproducibleSetBiasCore(state, biased: false);
+        Meet(group, new HostCollectiveCall(HostCollectiveKind.AllReduce, typeof(double), state.Length, state.Length, ReduceOp.Sum, 0, state, state));
+        kernels.ReproducibleSetBiasCore(state, biased: true);
+        if (block < 0)
+        {
+            kernels.ReproducibleFinalize(state, output, scale);
+            return;
+        }
+
+        // The state is level-major, so one rank's block is finalized through a full-length result.
+        using DeviceBuffer full = output.ElementType == typeof(Half) ? provider.Allocate<Half>(Device, count) : provider.Allocate<float>(Device, count);
+        kernels.ReproducibleFinalize(state, full, scale);
+        provider.Copy(full, block * output.Length, output, 0, output.Length);
+    }
+
     /// <summary>Meets the group's other participants with a call.</summary>
     /// <param name="group">The axis group.</param>
     /// <param name="call">This participant's call.</param>
