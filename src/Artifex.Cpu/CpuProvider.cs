@@ -28,7 +28,6 @@ public sealed class CpuProvider : DeviceProvider
     public const long DefaultCachedBytesLimit = 1L << 30;
 
     private readonly ImmutableArray<Device> _devices;
-    private readonly int[] _busy;
     private readonly CpuMemoryPool _pool = new(DefaultCachedBytesLimit);
     private readonly Lock _workersLock = new();
     private DeviceWorker[]? _workers;
@@ -50,7 +49,6 @@ public sealed class CpuProvider : DeviceProvider
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
         _devices = [.. Enumerable.Range(0, deviceCount).Select(id => CreateDevice(id, PlatformName))];
-        _busy = new int[deviceCount];
         _kernels = new CpuKernels(this, 1);
     }
 
@@ -151,7 +149,6 @@ public sealed class CpuProvider : DeviceProvider
     protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
     {
         DeviceWorker[] workers = EnsureWorkers();
-        Acquire(mesh);
         try
         {
             var region = new CpuSpmdRegion(mesh, body, CollectiveTimeout);
@@ -171,10 +168,6 @@ public sealed class CpuProvider : DeviceProvider
         {
             CpuLog.RegionAborted(Logger, mesh, error.GetType().Name, error.Message);
             throw;
-        }
-        finally
-        {
-            Release(mesh);
         }
     }
 
@@ -287,31 +280,6 @@ public sealed class CpuProvider : DeviceProvider
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
             return _workers ??= [.. _devices.Select(d => new DeviceWorker(d))];
-        }
-    }
-
-    private void Acquire(Mesh mesh)
-    {
-        for (int k = 0; k < mesh.Size; k++)
-        {
-            if (Interlocked.CompareExchange(ref _busy[mesh.Devices[k].Id], 1, 0) != 0)
-            {
-                for (int j = 0; j < k; j++)
-                {
-                    Volatile.Write(ref _busy[mesh.Devices[j].Id], 0);
-                }
-
-                throw new InvalidOperationException(
-                    $"Device {mesh.Devices[k]} is already running an SPMD region; nested or concurrent regions on the same devices are not supported. Use collectives inside the running region instead.");
-            }
-        }
-    }
-
-    private void Release(Mesh mesh)
-    {
-        foreach (Device device in mesh.Devices)
-        {
-            Volatile.Write(ref _busy[device.Id], 0);
         }
     }
 }

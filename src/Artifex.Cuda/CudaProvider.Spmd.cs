@@ -15,7 +15,6 @@ public sealed partial class CudaProvider
     protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
     {
         HostDeviceThread[] workers = EnsureWorkers();
-        Acquire(mesh);
         try
         {
             var region = new HostSpmdRegion(
@@ -37,10 +36,6 @@ public sealed partial class CudaProvider
         {
             CudaLog.RegionAborted(Logger, mesh, error.GetType().Name, error.Message);
             throw;
-        }
-        finally
-        {
-            Release(mesh);
         }
     }
 
@@ -134,31 +129,6 @@ public sealed partial class CudaProvider
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
             return _workers ??= [.. _devices.Select(static d => new HostDeviceThread(d))];
-        }
-    }
-
-    private void Acquire(Mesh mesh)
-    {
-        for (int k = 0; k < mesh.Size; k++)
-        {
-            if (Interlocked.CompareExchange(ref _busy[mesh.Devices[k].Id], 1, 0) != 0)
-            {
-                for (int j = 0; j < k; j++)
-                {
-                    Volatile.Write(ref _busy[mesh.Devices[j].Id], 0);
-                }
-
-                throw new InvalidOperationException(
-                    $"Device {mesh.Devices[k]} is already running an SPMD region; regions cannot nest or overlap on the same devices.");
-            }
-        }
-    }
-
-    private void Release(Mesh mesh)
-    {
-        foreach (Device device in mesh.Devices)
-        {
-            Volatile.Write(ref _busy[device.Id], 0);
         }
     }
 }

@@ -30,7 +30,6 @@ public sealed partial class CudaProvider : DeviceProvider
 
     private readonly ImmutableArray<Device> _devices;
     private readonly CudaDeviceState[] _states;
-    private readonly int[] _busy;
     private readonly Lock _workersLock = new();
     private readonly CudaKernels _kernels;
     private HostDeviceThread[]? _workers;
@@ -74,7 +73,6 @@ public sealed partial class CudaProvider : DeviceProvider
         int[] ordinals = ResolveOrdinals(options.DeviceOrdinals, probe.DeviceCount);
         _states = OpenAll(ordinals);
         _devices = [.. _states.Select((s, id) => CreateDevice(id, s.Facts.Name))];
-        _busy = new int[_states.Length];
         CollectiveTimeout = options.CollectiveTimeout;
         Probe = probe;
         Image = new CudaKernelImage();

@@ -22,7 +22,6 @@ public sealed partial class MpiProvider
 
         int[] local = [.. Enumerable.Range(0, mesh.Size).Where(k => IsAddressable(mesh.Devices[k]))];
         HostDeviceThread[] workers = EnsureWorkers();
-        Acquire(mesh, local);
         try
         {
             var region = new HostSpmdRegion(
@@ -46,10 +45,6 @@ public sealed partial class MpiProvider
             MpiRuntime.Abort(ExceptionExitCode, $"the SPMD region over {mesh} failed on process {_process}: {error}");
             throw;
         }
-        finally
-        {
-            Release(mesh, local);
-        }
     }
 
     /// <inheritdoc/>
@@ -58,7 +53,7 @@ public sealed partial class MpiProvider
     {
         ThrowIfUnsupported(array.ElementType, op);
         string[] names = axisNames.ToArray();
-        RunSpmdCore(mesh, context =>
+        RunSpmd(mesh, context =>
         {
             DeviceBuffer shard = array.GetShard(context.Device).Buffer;
             DeviceArray view = View(shard);
@@ -100,7 +95,8 @@ public sealed partial class MpiProvider
         MpiRuntime.Abort(ExceptionExitCode, $"the participant on {device} failed in an SPMD region of process {_process}: {error}");
 
     private static DeviceArray View(DeviceBuffer buffer) =>
-        buffer.ElementType == typeof(double) ? DeviceArray.View<double>(buffer, buffer.Length)
+        buffer.ElementType == typeof(Half) ? DeviceArray.View<Half>(buffer, buffer.Length)
+        : buffer.ElementType == typeof(double) ? DeviceArray.View<double>(buffer, buffer.Length)
         : buffer.ElementType == typeof(int) ? DeviceArray.View<int>(buffer, buffer.Length)
         : buffer.ElementType == typeof(long) ? DeviceArray.View<long>(buffer, buffer.Length)
         : DeviceArray.View<float>(buffer, buffer.Length);
@@ -126,32 +122,6 @@ public sealed partial class MpiProvider
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
             return _workers ??= [.. LocalDevices.Select(static d => new HostDeviceThread(d))];
-        }
-    }
-
-    private void Acquire(Mesh mesh, int[] local)
-    {
-        for (int i = 0; i < local.Length; i++)
-        {
-            Device device = mesh.Devices[local[i]];
-            if (Interlocked.CompareExchange(ref _busy[device.Id], 1, 0) != 0)
-            {
-                for (int j = 0; j < i; j++)
-                {
-                    Volatile.Write(ref _busy[mesh.Devices[local[j]].Id], 0);
-                }
-
-                throw new InvalidOperationException(
-                    $"Device {device} is already running an SPMD region; nested or concurrent regions on the same devices are not supported. Use collectives inside the running region instead.");
-            }
-        }
-    }
-
-    private void Release(Mesh mesh, int[] local)
-    {
-        foreach (int k in local)
-        {
-            Volatile.Write(ref _busy[mesh.Devices[k].Id], 0);
         }
     }
 }

@@ -38,7 +38,6 @@ public sealed partial class MpiProvider : DeviceProvider
     private readonly ImmutableArray<Device> _devices;
     private readonly int _process;
     private readonly int _processCount;
-    private readonly int[] _busy;
     private readonly CpuMemoryPool _pool = new(CpuProvider.DefaultCachedBytesLimit);
     private readonly CpuKernels _kernels;
     private readonly Lock _workersLock = new();
@@ -87,7 +86,6 @@ public sealed partial class MpiProvider : DeviceProvider
         RequireSameLocalCount(world, local);
         _devices = [.. Enumerable.Range(0, _processCount * local).Select(id => CreateDevice(id, CpuProvider.PlatformName, id / local))];
         LocalDeviceCount = local;
-        _busy = new int[_devices.Length];
         _kernels = new CpuKernels(this, 1);
         Communicators = new MpiGroupCommunicators(world, _process);
         if (options.CollectiveTimeout is { } timeout)

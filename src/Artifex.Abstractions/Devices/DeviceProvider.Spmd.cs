@@ -4,6 +4,7 @@ namespace Artifex;
 public abstract partial class DeviceProvider
 {
     private TimeSpan _collectiveTimeout = TimeSpan.FromSeconds(60);
+    private int[]? _busy;
 
     /// <summary>
     /// Gets or sets how long a participant waits in a collective for the others before it fails with a
@@ -28,7 +29,7 @@ public abstract partial class DeviceProvider
     /// <param name="mesh">A mesh of this provider's devices.</param>
     /// <param name="body">The per-device body; <see cref="SpmdContext.Current"/> is its context.</param>
     /// <exception cref="ArgumentException">A mesh device belongs to another provider.</exception>
-    /// <exception cref="InvalidOperationException">A device of the mesh is already running a region (nested or concurrent regions).</exception>
+    /// <exception cref="InvalidOperationException">A device of the mesh is already running a region (nested or concurrent regions); the provider rejects it before running anything.</exception>
     /// <exception cref="NotSupportedException">The provider has no SPMD support.</exception>
     /// <remarks>
     /// If a participant throws, every participant waiting in a collective is released with an exception that carries
@@ -44,7 +45,16 @@ public abstract partial class DeviceProvider
             ThrowIfForeign(device, nameof(mesh));
         }
 
-        RunSpmdCore(mesh, body);
+        int[] busy = Volatile.Read(ref _busy) ?? InitializeBusy();
+        Claim(mesh, busy);
+        try
+        {
+            RunSpmdCore(mesh, body);
+        }
+        finally
+        {
+            ReleaseClaim(mesh, busy, mesh.Size);
+        }
     }
 
     /// <summary>
@@ -90,6 +100,38 @@ public abstract partial class DeviceProvider
         }
 
         AllReduceShardsCore(array, sharding.Mesh, op, axisNames);
+    }
+
+    private int[] InitializeBusy()
+    {
+        Interlocked.CompareExchange(ref _busy, new int[Devices.Count], null);
+        return _busy;
+    }
+
+    /// <summary>Marks this process's devices of the mesh as running a region, or throws (leaving none marked) when one already is.</summary>
+    private void Claim(Mesh mesh, int[] busy)
+    {
+        for (int k = 0; k < mesh.Size; k++)
+        {
+            Device device = mesh.Devices[k];
+            if (IsAddressable(device) && Interlocked.CompareExchange(ref busy[device.Id], 1, 0) != 0)
+            {
+                ReleaseClaim(mesh, busy, k);
+                throw new InvalidOperationException(
+                    $"Device {device} is already running an SPMD region; nested or concurrent regions on the same devices are not supported. Use collectives inside the running region instead.");
+            }
+        }
+    }
+
+    private void ReleaseClaim(Mesh mesh, int[] busy, int count)
+    {
+        for (int k = 0; k < count; k++)
+        {
+            if (IsAddressable(mesh.Devices[k]))
+            {
+                Volatile.Write(ref busy[mesh.Devices[k].Id], 0);
+            }
+        }
     }
 
     /// <summary>Runs a region. Arguments are already validated.</summary>
