@@ -32,6 +32,7 @@ internal sealed class GroupRendezvous
     private PaddedCounter _arrived;
     private PaddedCounter _generation;
     private readonly PartClaims _parts;
+    private readonly int[] _workerPart;
     private string? _error;
     private int _chunkCount;
     private long _chunkElements;
@@ -44,7 +45,35 @@ internal sealed class GroupRendezvous
         _size = group.Size;
         _slots = new CollectiveDescriptor[_size];
         _arrivedRound = new long[_size];
-        _parts = new PartClaims(_size);
+        _workerPart = AssignWorkers(group);
+        _parts = new PartClaims(_workerPart.Count(static part => part >= 0));
+    }
+
+    /// <summary>
+    /// Picks one working participant per core: the first rank pinned to each core (or the first P ranks when threads
+    /// are not pinned). With more participants than cores, every participant working meant four streams time-sliced on
+    /// two cores (N = 4, 16 MiB: 0.92 ms in a region against 0.64 ms for the host form on two threads); the others
+    /// wait, yielding their core to the workers.
+    /// </summary>
+    private static int[] AssignWorkers(AxisGroup group)
+    {
+        int cores = Environment.ProcessorCount;
+        var parts = new int[group.Size];
+        var coreTaken = new bool[cores];
+        int workers = 0;
+        for (int rank = 0; rank < group.Size; rank++)
+        {
+            int core = ThreadAffinity.IsEnabled ? group.Mesh.Devices[group.GetDeviceIndex(rank)].Id % cores : rank;
+            bool works = core < cores && !coreTaken[core];
+            if (works)
+            {
+                coreTaken[core] = true;
+            }
+
+            parts[rank] = works ? workers++ : -1;
+        }
+
+        return parts;
     }
 
     public void Run(int rank, in CollectiveDescriptor descriptor)
@@ -89,7 +118,7 @@ internal sealed class GroupRendezvous
         }
 
         var runner = new Runner(this);
-        if (_parts.Work(rank, ref runner))
+        if (_workerPart[rank] >= 0 && _parts.Work(_workerPart[rank], ref runner))
         {
             _region.Signal.Notify();
         }

@@ -1,23 +1,28 @@
 namespace Artifex.Cpu.Runtime;
 
 /// <summary>
-/// Splits a round's chunks into one contiguous part per thread. A thread first claims its own part, so the same
+/// Splits a round's chunks into one contiguous part per thread. A thread first works through its own part, so the same
 /// thread touches the same memory every round and the data stays in its core's cache (the OpenMP static schedule);
-/// then it claims any part nobody has started, so a participant that is not scheduled, or a helper that is asleep,
-/// never stalls the round. Which thread runs a part never changes a result.
+/// then it takes chunks from the other parts, so a participant that is not scheduled, or a helper that is asleep,
+/// never stalls the round. Which thread runs a chunk never changes a result.
 /// </summary>
+/// <remarks>
+/// Chunks are taken one at a time from a cursor per part rather than a whole part at once: with more participants
+/// than cores, a thread preempted right after claiming a whole part held it for a scheduler time slice while the
+/// threads that had a core waited (N = 4 on 2 cores, 16 MiB: 1.03 ms in a region against 0.74 ms for the host form).
+/// </remarks>
 internal sealed class PartClaims
 {
-    private readonly int[] _claimed;
+    private readonly PaddedCounter[] _cursors;
     private PaddedCounter _done;
     private int _chunks;
 
     public PartClaims(int parts)
     {
-        _claimed = new int[parts];
+        _cursors = new PaddedCounter[parts];
     }
 
-    public int Parts => _claimed.Length;
+    public int Parts => _cursors.Length;
 
     public bool IsDone => Volatile.Read(ref _done.Value) >= _chunks;
 
@@ -26,33 +31,33 @@ internal sealed class PartClaims
     /// <summary>Starts a round of <paramref name="chunks"/> chunks. Called when no thread is working on the previous round.</summary>
     public void Reset(int chunks)
     {
-        Array.Clear(_claimed);
         _chunks = chunks;
+        for (int part = 0; part < _cursors.Length; part++)
+        {
+            _cursors[part].Value = First(part);
+        }
+
         Volatile.Write(ref _done.Value, 0);
     }
 
-    /// <summary>Claims parts, own first, and runs their chunks. Returns true when this call finished the round's last chunk.</summary>
+    /// <summary>Takes chunks, own part first, and runs them. Returns true when this call finished the round's last chunk.</summary>
     public bool Work<TRunner>(int self, ref TRunner runner)
         where TRunner : struct, IChunkRunner
     {
-        int parts = _claimed.Length;
+        int parts = _cursors.Length;
         bool finishedRound = false;
         for (int step = 0; step < parts; step++)
         {
             int part = (self + step) % parts;
-            if (Interlocked.CompareExchange(ref _claimed[part], 1, 0) != 0)
+            long end = First(part + 1);
+            int ran = 0;
+            for (long chunk = Interlocked.Increment(ref _cursors[part].Value) - 1; chunk < end; chunk = Interlocked.Increment(ref _cursors[part].Value) - 1)
             {
-                continue;
+                runner.RunChunk((int)chunk);
+                ran++;
             }
 
-            int first = (int)((long)_chunks * part / parts);
-            int end = (int)((long)_chunks * (part + 1) / parts);
-            for (int c = first; c < end; c++)
-            {
-                runner.RunChunk(c);
-            }
-
-            if (end > first && Interlocked.Add(ref _done.Value, end - first) == _chunks)
+            if (ran > 0 && Interlocked.Add(ref _done.Value, ran) == _chunks)
             {
                 finishedRound = true;
             }
@@ -60,4 +65,6 @@ internal sealed class PartClaims
 
         return finishedRound;
     }
+
+    private long First(int part) => (long)_chunks * part / _cursors.Length;
 }
