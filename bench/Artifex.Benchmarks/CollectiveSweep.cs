@@ -27,17 +27,19 @@ internal static class CollectiveSweep
 
         // This host's DRAM bandwidth changes by up to 2x within tens of seconds, and with where fresh memory lands
         // (FINDINGS.md 0; reproduced for the native peer alone). So the peer and we alternate, round by round, each round
-        // on freshly allocated buffers on both sides, and each side keeps its best round.
-        var native = new Dictionary<(int N, long Bytes), double>();
-        var ours = new Dictionary<(int N, long Bytes), Row>();
+        // on freshly allocated buffers on both sides. Each side's best round is reported, and so is the median over our
+        // rounds of the ratio to the peer's runs just before and just after that round (robust to the drift).
+        var native = new List<Dictionary<(int N, long Bytes), double>>();
+        var ours = new List<Dictionary<(int N, long Bytes), Row>>();
         long wrong = 0;
         for (int round = 0; round < rounds; round++)
         {
             if (withNative)
             {
-                KeepBest(native, NativeAllReducePeer.Run(log), round, "native");
+                native.Add(RunNative(log, round));
             }
 
+            var mine = new Dictionary<(int N, long Bytes), Row>();
             foreach (int n in deviceCounts)
             {
                 foreach (long bytes in sizes)
@@ -45,48 +47,65 @@ internal static class CollectiveSweep
                     (Row row, long roundWrong) = Measure(n, bytes, sampleSeconds);
                     wrong += roundWrong;
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# round {round}: N={n} S={bytes}: in-region {row.InRegion:0.00} us, single-controller {row.SingleController:0.00} us, probe {row.Probe:0.00} us"));
-                    ours[(n, bytes)] = ours.TryGetValue((n, bytes), out Row best) ? Row.Best(best, row) : row;
+                    mine[(n, bytes)] = row;
                 }
             }
+
+            ours.Add(mine);
         }
 
         if (withNative)
         {
-            KeepBest(native, NativeAllReducePeer.Run(log), rounds, "native");
+            native.Add(RunNative(log, rounds));
         }
 
-        PrintTable(deviceCounts, sizes, ours, native, sampleSeconds, rounds, wrong);
+        PrintTable(deviceCounts, sizes, ours, native, sampleSeconds, wrong);
         return wrong == 0 ? 0 : 1;
     }
 
-    private static void KeepBest(Dictionary<(int N, long Bytes), double> best, Dictionary<(int N, long Bytes), double> run, int round, string name)
+    private static Dictionary<(int N, long Bytes), double> RunNative(TextWriter log, int round)
     {
+        Dictionary<(int N, long Bytes), double> run = NativeAllReducePeer.Run(log);
         foreach ((var key, double micros) in run)
         {
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# round {round}: {name} N={key.N} S={key.Bytes}: {micros:0.00} us"));
-            best[key] = best.TryGetValue(key, out double earlier) ? Math.Min(earlier, micros) : micros;
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# round {round}: native N={key.N} S={key.Bytes}: {micros:0.00} us"));
         }
+
+        return run;
     }
 
-    private static void PrintTable(int[] deviceCounts, long[] sizes, Dictionary<(int N, long Bytes), Row> ours, Dictionary<(int N, long Bytes), double> native, double sampleSeconds, int rounds, long wrong)
+    private static void PrintTable(int[] deviceCounts, long[] sizes, List<Dictionary<(int N, long Bytes), Row>> ours, List<Dictionary<(int N, long Bytes), double>> native, double sampleSeconds, long wrong)
     {
-        Console.WriteLine($"# float all-reduce (sum, in place), {Environment.ProcessorCount} cores, best of {rounds} rounds (fresh buffers each, alternating with the native peer) of the median of {Samples} samples of ~{sampleSeconds * 1e3:0} ms; GB = 1e9 B; #wrong = {wrong}");
+        Console.WriteLine($"# float all-reduce (sum, in place), {Environment.ProcessorCount} cores, {ours.Count} rounds (fresh buffers each, alternating with the native peer) of the median of {Samples} samples of ~{sampleSeconds * 1e3:0} ms; best round shown; GB = 1e9 B; #wrong = {wrong}");
         Console.WriteLine();
-        Console.WriteLine("| N | S | in-region µs | algbw GB/s | busbw GB/s | single-controller µs | bound µs (RMW probe, same working set) | in-region % of bound | single-ctl % of bound | native OpenMP µs | native algbw / ours |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| N | S | in-region µs | algbw GB/s | busbw GB/s | single-controller µs | bound µs (RMW probe, same working set) | in-region % of bound | single-ctl % of bound | native OpenMP µs | native algbw / ours (best rounds) | native / ours, median of paired rounds |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (int n in deviceCounts)
         {
             foreach (long bytes in sizes)
             {
-                Row row = ours[(n, bytes)];
-                native.TryGetValue((n, bytes), out double nativeMicros);
+                var key = (n, bytes);
+                Row row = ours.Select(r => r[key]).Aggregate(Row.Best);
+                double[] nativeRuns = [.. native.Where(r => r.ContainsKey(key)).Select(r => r[key])];
+                double nativeMicros = nativeRuns.Length > 0 ? nativeRuns.Min() : 0;
+                double paired = nativeRuns.Length == ours.Count + 1
+                    ? Median([.. Enumerable.Range(0, ours.Count).Select(r => (nativeRuns[r] + nativeRuns[r + 1]) / 2 / ours[r][key].InRegion)])
+                    : 0;
                 double algbw = bytes / (row.InRegion * 1e-6) / 1e9;
                 double busbw = algbw * 2 * (n - 1) / n;
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"| {n} | {Size(bytes)} | {row.InRegion:0.00} | {algbw:0.00} | {busbw:0.00} | {row.SingleController:0.00} | {row.Probe:0.00} | {100 * row.Probe / row.InRegion:0}% | {100 * row.Probe / row.SingleController:0}% | {(nativeMicros > 0 ? nativeMicros.ToString("0.00", CultureInfo.InvariantCulture) : "–")} | {(nativeMicros > 0 ? (nativeMicros / row.InRegion).ToString("0.00", CultureInfo.InvariantCulture) : "–")} |"));
+                    $"| {n} | {Size(bytes)} | {row.InRegion:0.00} | {algbw:0.00} | {busbw:0.00} | {row.SingleController:0.00} | {row.Probe:0.00} | {100 * row.Probe / row.InRegion:0}% | {100 * row.Probe / row.SingleController:0}% | {Cell(nativeMicros)} | {Cell(nativeMicros / row.InRegion)} | {Cell(paired)} |"));
             }
         }
+    }
+
+    private static string Cell(double value) => value > 0 ? value.ToString("0.00", CultureInfo.InvariantCulture) : "–";
+
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        return values.Length % 2 == 1 ? values[values.Length / 2] : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
     }
 
     private static string? Option(string[] args, string name)

@@ -91,11 +91,7 @@ internal sealed class GroupRendezvous
             Plan();
             if (_chunkCount > 0 && Traffic() <= InlineTrafficBytes)
             {
-                for (int c = 0; c < _chunkCount; c++)
-                {
-                    RunChunk(c);
-                }
-
+                RunChunks(0, _chunkCount);
                 _chunkCount = 0;
             }
 
@@ -215,6 +211,32 @@ internal sealed class GroupRendezvous
     {
         ref readonly CollectiveDescriptor d = ref _slots[0];
         return (long)_size * (d.InputLength + d.OutputLength) * d.ElementSize;
+    }
+
+    private void RunChunks(int first, int end)
+    {
+        ref readonly CollectiveDescriptor d = ref _slots[0];
+        if (d.Kind != CollectiveKind.AllReduce)
+        {
+            for (int c = first; c < end; c++)
+            {
+                RunChunk(c);
+            }
+
+            return;
+        }
+
+        Span<nint> inputs = _size <= 64 ? stackalloc nint[_size] : new nint[_size];
+        Span<nint> outputs = _size <= 64 ? stackalloc nint[_size] : new nint[_size];
+        for (int k = 0; k < _size; k++)
+        {
+            inputs[k] = _slots[k].Input;
+            outputs[k] = _slots[k].Output;
+        }
+
+        long start = first * _chunkElements;
+        long count = Math.Min(end * _chunkElements, d.InputLength) - start;
+        Reduce(d, d.Op, inputs, start, outputs, start, count);
     }
 
     private void RunChunk(int chunk)
@@ -365,6 +387,6 @@ internal sealed class GroupRendezvous
 
     private readonly struct Runner(GroupRendezvous owner) : IChunkRunner
     {
-        public void RunChunk(int chunk) => owner.RunChunk(chunk);
+        public void RunChunks(int first, int end) => owner.RunChunks(first, end);
     }
 }

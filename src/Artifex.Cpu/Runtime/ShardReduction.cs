@@ -70,24 +70,32 @@ internal sealed class ShardReduction
         _parts.Work(self, ref runner);
     }
 
-    private void RunChunk(int chunk)
+    /// <summary>Runs chunks [first, end) as one kernel call per group they touch.</summary>
+    private void RunChunks(int first, int end)
     {
-        int[] members = _groups[chunk / _chunksPerGroup];
-        long start = chunk % _chunksPerGroup * _chunkElements;
-        long count = Math.Min(_chunkElements, _length - start);
-        Span<nint> buffers = members.Length <= 64 ? stackalloc nint[members.Length] : new nint[members.Length];
-        for (int r = 0; r < members.Length; r++)
+        int groupSize = _groups[0].Length;
+        Span<nint> buffers = groupSize <= 64 ? stackalloc nint[groupSize] : new nint[groupSize];
+        for (int chunk = first; chunk < end;)
         {
-            buffers[r] = _pointers[members[r]];
-        }
+            int group = chunk / _chunksPerGroup;
+            int groupEnd = Math.Min(end, (group + 1) * _chunksPerGroup);
+            int[] members = _groups[group];
+            long start = chunk % _chunksPerGroup * _chunkElements;
+            long count = Math.Min((long)(groupEnd - chunk) * _chunkElements, _length - start);
+            for (int r = 0; r < members.Length; r++)
+            {
+                buffers[r] = _pointers[members[r]];
+            }
 
-        CollectiveDispatch.Reduce(_elementType!, _op, buffers, start, buffers, start, count);
+            CollectiveDispatch.Reduce(_elementType!, _op, buffers, start, buffers, start, count);
+            chunk = groupEnd;
+        }
     }
 
     public bool IsDone => _parts.IsDone;
 
     private readonly struct Runner(ShardReduction owner) : IChunkRunner
     {
-        public void RunChunk(int chunk) => owner.RunChunk(chunk);
+        public void RunChunks(int first, int end) => owner.RunChunks(first, end);
     }
 }
