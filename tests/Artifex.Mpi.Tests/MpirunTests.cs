@@ -105,4 +105,16 @@ public sealed class MpirunTests
         Assert.Contains("rank 0/2 MIXED OK", job.Output, StringComparison.Ordinal);
         Assert.Contains("rank 1/2 MIXED OK", job.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Provider_ProcessesDisagreeOnTheLocalDeviceCount_EveryProcessRefusesNamingTheCounts()
+    {
+        MpiJobResult job = await MpiJob.RunAsync(2, "provider-mismatch");
+
+        Assert.True(job.ExitCode == 0, job.ToString());
+        Assert.Contains("rank 0/2 MISMATCH REFUSED", job.Output, StringComparison.Ordinal);
+        Assert.Contains("rank 1/2 MISMATCH REFUSED", job.Output, StringComparison.Ordinal);
+        Assert.Contains("rank 0/2 MALFORMED REFUSED: ARTIFEX_LOCAL_DEVICES must be a positive integer, but is 'two'.", job.Output, StringComparison.Ordinal);
+        Assert.Contains("rank 1/2 AGREED 4", job.Output, StringComparison.Ordinal);
+    }
 }

@@ -12,12 +12,13 @@ internal static unsafe class Scenarios
         "provider" => new ProviderChecks().Run(),
         "provider-throw" => ProviderThrow(),
         "provider-mixed" => MixedGroupChecks.Run(),
+        "provider-mismatch" => ProviderMismatch(),
         _ => Usage(),
     };
 
     public static int Usage()
     {
-        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw|provider-mixed");
+        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw|provider-mixed|provider-mismatch");
         return 2;
     }
 
@@ -39,6 +40,44 @@ internal static unsafe class Scenarios
         });
         Console.Error.WriteLine("FAIL: the region returned although a participant threw");
         return 1;
+    }
+
+    /// <summary>
+    /// Processes that ask for different local device counts are refused on every process, with both counts named and
+    /// nothing left to clean up; a malformed <c>ARTIFEX_LOCAL_DEVICES</c> is refused with its value named.
+    /// </summary>
+    private static int ProviderMismatch()
+    {
+        MpiRuntime.Initialize();
+        MpiCommunicator world = MpiRuntime.World;
+        try
+        {
+            using var provider = new MpiProvider(world.Rank + 1);
+            Console.Error.WriteLine($"FAIL: rank {world.Rank}: a provider with {world.Rank + 1} local devices started although the others differ");
+            return 1;
+        }
+        catch (InvalidOperationException error) when (error.Message.Contains($"range from 1 to {world.Size}", StringComparison.Ordinal))
+        {
+            Console.WriteLine($"rank {world.Rank}/{world.Size} MISMATCH REFUSED: {error.Message}");
+        }
+
+        Environment.SetEnvironmentVariable(MpiProviderOptions.LocalDevicesVariable, "two");
+        try
+        {
+            using var provider = new MpiProvider();
+            Console.Error.WriteLine($"FAIL: rank {world.Rank}: a provider started with {MpiProviderOptions.LocalDevicesVariable}=two");
+            return 1;
+        }
+        catch (InvalidOperationException error) when (error.Message.Contains("'two'", StringComparison.Ordinal))
+        {
+            Console.WriteLine($"rank {world.Rank}/{world.Size} MALFORMED REFUSED: {error.Message}");
+        }
+
+        // After both refusals the processes still agree and can start a provider together.
+        Environment.SetEnvironmentVariable(MpiProviderOptions.LocalDevicesVariable, "2");
+        using var agreed = new MpiProvider();
+        Console.WriteLine($"rank {world.Rank}/{world.Size} AGREED {agreed.Devices.Count}");
+        return 0;
     }
 
     private static int Singleton()
