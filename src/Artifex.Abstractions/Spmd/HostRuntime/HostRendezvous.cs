@@ -68,6 +68,12 @@ internal abstract class HostRendezvous
     /// <param name="call">Its call.</param>
     public void Run(int rank, in HostCollectiveCall call)
     {
+        if (LocalRanks.Length == 1)
+        {
+            RunAlone(rank, call);
+            return;
+        }
+
         long generation;
         lock (_lock)
         {
@@ -95,6 +101,28 @@ internal abstract class HostRendezvous
 
             ThrowIfFailed(call);
         }
+    }
+
+    /// <summary>
+    /// The only local participant of its group (one device per process) has nobody to meet: it runs the collective
+    /// without the lock and the wake-up, which cost about a quarter of a 4-byte cross-process all-reduce's own path.
+    /// </summary>
+    private void RunAlone(int rank, in HostCollectiveCall call)
+    {
+        Region.ThrowIfAborted();
+        Calls[rank] = call;
+        _disagreement = null;
+        _failure = null;
+        try
+        {
+            Execute();
+        }
+        catch (Exception error)
+        {
+            _failure = error;
+        }
+
+        ThrowIfFailed(call);
     }
 
     private void SpinUntilDone(long generation)
