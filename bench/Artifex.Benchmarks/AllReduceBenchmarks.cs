@@ -11,12 +11,10 @@ namespace Artifex.Benchmarks;
 [MemoryDiagnoser]
 public class AllReduceBenchmarks
 {
-    public const int OpsPerRegion = 32;
+    public const int OpsPerRegion = InRegionAllReduceWorkload.OpsPerRegion;
 
     private CpuProvider _provider = null!;
-    private Mesh _mesh = null!;
-    private GlobalArray<float> _shards = null!;
-    private Action<SpmdContext> _body = null!;
+    private InRegionAllReduceWorkload _workload = null!;
 
     [Params(2, 4, 8)]
     public int Devices { get; set; }
@@ -28,31 +26,19 @@ public class AllReduceBenchmarks
     public void Setup()
     {
         _provider = new CpuProvider(Devices);
-        _mesh = new Mesh(_provider.Devices, ("data", Devices));
-        int count = Bytes / sizeof(float);
-        var host = new HostArray<float>(new float[count * Devices], Devices, count);
-        _shards = GlobalArray.DevicePut(host, new NamedSharding(_mesh, new PartitionSpec("data")));
-        _body = context =>
-        {
-            using DeviceArray view = DeviceArray.View<float>(_shards.Shards[context.DeviceIndex].Buffer, count);
-            AxisGroup group = context.GetAxisGroup("data");
-            for (int i = 0; i < OpsPerRegion; i++)
-            {
-                context.AllReduce(view, view, ReduceOp.Sum, group);
-            }
-        };
+        _workload = new InRegionAllReduceWorkload(_provider, Bytes);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _shards.Dispose();
+        _workload.Dispose();
         _provider.Dispose();
     }
 
     [Benchmark(OperationsPerInvoke = OpsPerRegion)]
-    public void InRegion() => _provider.RunSpmd(_mesh, _body);
+    public void InRegion() => _provider.RunSpmd(_workload.Mesh, _workload.Body);
 
     [Benchmark]
-    public void SingleController() => _provider.AllReduceShards(_shards, ReduceOp.Sum, "data");
+    public void SingleController() => _provider.AllReduceShards(_workload.Shards, ReduceOp.Sum, "data");
 }

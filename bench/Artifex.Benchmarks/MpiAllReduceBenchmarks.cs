@@ -12,12 +12,10 @@ namespace Artifex.Benchmarks;
 [MemoryDiagnoser]
 public class MpiAllReduceBenchmarks
 {
-    public const int OpsPerRegion = 32;
+    public const int OpsPerRegion = InRegionAllReduceWorkload.OpsPerRegion;
 
     private MpiProvider _provider = null!;
-    private Mesh _mesh = null!;
-    private GlobalArray<float> _shards = null!;
-    private Action<SpmdContext> _body = null!;
+    private InRegionAllReduceWorkload _workload = null!;
 
     [Params(1, 2)]
     public int LocalDevices { get; set; }
@@ -29,28 +27,16 @@ public class MpiAllReduceBenchmarks
     public void Setup()
     {
         _provider = new MpiProvider(LocalDevices);
-        int devices = _provider.Devices.Count;
-        _mesh = new Mesh(_provider.Devices, ("data", devices));
-        int count = Bytes / sizeof(float);
-        _shards = GlobalArray.DevicePut(new HostArray<float>(new float[count * devices], devices, count), new NamedSharding(_mesh, new PartitionSpec("data")));
-        _body = context =>
-        {
-            using DeviceArray view = DeviceArray.View<float>(_shards.Shards[context.DeviceIndex].Buffer, count);
-            AxisGroup group = context.GetAxisGroup("data");
-            for (int i = 0; i < OpsPerRegion; i++)
-            {
-                context.AllReduce(view, view, ReduceOp.Sum, group);
-            }
-        };
+        _workload = new InRegionAllReduceWorkload(_provider, Bytes);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _shards.Dispose();
+        _workload.Dispose();
         _provider.Dispose();
     }
 
     [Benchmark(OperationsPerInvoke = OpsPerRegion)]
-    public void InRegion() => _provider.RunSpmd(_mesh, _body);
+    public void InRegion() => _provider.RunSpmd(_workload.Mesh, _workload.Body);
 }

@@ -213,54 +213,36 @@ internal sealed class GroupRendezvous
         return (long)_size * (d.InputLength + d.OutputLength) * d.ElementSize;
     }
 
+    /// <summary>Runs chunks [first, end): an all-reduce's as one kernel call over their contiguous range, others chunk by chunk.</summary>
     private void RunChunks(int first, int end)
     {
         ref readonly CollectiveDescriptor d = ref _slots[0];
-        if (d.Kind != CollectiveKind.AllReduce)
+        Span<nint> inputs = _size <= 64 ? stackalloc nint[_size] : new nint[_size];
+        Span<nint> outputs = _size <= 64 ? stackalloc nint[_size] : new nint[_size];
+        for (int k = 0; k < _size; k++)
         {
-            for (int c = first; c < end; c++)
-            {
-                RunChunk(c);
-            }
+            inputs[k] = _slots[k].Input;
+            outputs[k] = _slots[k].Output;
+        }
 
+        if (d.Kind == CollectiveKind.AllReduce)
+        {
+            long start = first * _chunkElements;
+            Reduce(d, d.Op, inputs, start, outputs, start, Math.Min(end * _chunkElements, d.InputLength) - start);
             return;
         }
 
-        Span<nint> inputs = _size <= 64 ? stackalloc nint[_size] : new nint[_size];
-        Span<nint> outputs = _size <= 64 ? stackalloc nint[_size] : new nint[_size];
-        for (int k = 0; k < _size; k++)
+        for (int c = first; c < end; c++)
         {
-            inputs[k] = _slots[k].Input;
-            outputs[k] = _slots[k].Output;
+            RunChunk(d, c, inputs, outputs);
         }
-
-        long start = first * _chunkElements;
-        long count = Math.Min(end * _chunkElements, d.InputLength) - start;
-        Reduce(d, d.Op, inputs, start, outputs, start, count);
     }
 
-    private void RunChunk(int chunk)
+    private void RunChunk(in CollectiveDescriptor d, int chunk, ReadOnlySpan<nint> inputs, ReadOnlySpan<nint> outputs)
     {
-        ref readonly CollectiveDescriptor d = ref _slots[0];
-        Span<nint> inputs = _size <= 64 ? stackalloc nint[_size] : new nint[_size];
-        Span<nint> outputs = _size <= 64 ? stackalloc nint[_size] : new nint[_size];
-        for (int k = 0; k < _size; k++)
-        {
-            inputs[k] = _slots[k].Input;
-            outputs[k] = _slots[k].Output;
-        }
-
         long es = d.ElementSize;
         switch (d.Kind)
         {
-            case CollectiveKind.AllReduce:
-                {
-                    long start = chunk * _chunkElements;
-                    long count = Math.Min(_chunkElements, d.InputLength - start);
-                    Reduce(d, d.Op, inputs, start, outputs, start, count);
-                    break;
-                }
-
             case CollectiveKind.Broadcast:
                 {
                     long start = chunk * _chunkElements;

@@ -50,11 +50,7 @@ internal sealed class PartClaims
             if (end > first)
             {
                 runner.RunChunks(first, end);
-            }
-
-            if (end > first && Interlocked.Add(ref _done.Value, end - first) == _chunks)
-            {
-                finishedRound = true;
+                finishedRound |= Interlocked.Add(ref _done.Value, end - first) == _chunks;
             }
         }
 
