@@ -27,4 +27,11 @@ internal static class ErrorMessages
 
     public static string UnboundAxisName(string name, IEnumerable<string> bound) =>
         $"unbound axis name: {name}. The following axis names (e.g. defined by pmap) are available to collective operations: {Python.List(bound.Select(Python.Str))}";
+
+    public static string OutsideReproducibleWindow(string what, long index, double value) => string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"{what}[{index}] is {value:R}, outside the window of reproducible summation ({ReproducibleSum.Version}: |x| ≤ 2^30, finite). Nothing was changed.");
+
+    public static string MeanOfIntegers(Type elementType) =>
+        $"The mean of {elementType.Name} values is not an {elementType.Name} (JAX's pmean returns floats): reduce with Sum and divide, or convert to floating point first.";
 }

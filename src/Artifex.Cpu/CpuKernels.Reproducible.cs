@@ -1,4 +1,3 @@
-using System.Globalization;
 using Artifex.Cpu.Kernels;
 
 namespace Artifex.Cpu;
@@ -10,22 +9,40 @@ internal sealed unsafe partial class CpuKernels
 
     protected override void ReproducibleDepositCore(DeviceBuffer state, DeviceBuffer values)
     {
-        long count = values.Length;
         void* pointer = ((CpuBuffer)values).Pointer;
-        bool half = values.ElementType == typeof(Half);
-        long bad = half ? ReproducibleKernels.FindOutsideWindow((Half*)pointer, count) : ReproducibleKernels.FindOutsideWindow((float*)pointer, count);
-        if (bad >= 0)
+        if (values.ElementType == typeof(Half))
         {
-            throw new ArgumentException(WindowMessage("values", bad, half ? (double)((Half*)pointer)[bad] : ((float*)pointer)[bad]), nameof(values));
-        }
-
-        if (half)
-        {
-            ReproducibleKernels.Deposit(Doubles(state), (Half*)pointer, count);
+            ReproducibleKernels.Deposit(Doubles(state), (Half*)pointer, values.Length);
         }
         else
         {
-            ReproducibleKernels.Deposit(Doubles(state), (float*)pointer, count);
+            ReproducibleKernels.Deposit(Doubles(state), (float*)pointer, values.Length);
+        }
+    }
+
+    protected override long ReproducibleFindOutsideWindowCore(DeviceBuffer values)
+    {
+        void* pointer = ((CpuBuffer)values).Pointer;
+        return values.ElementType == typeof(Half)
+            ? ReproducibleKernels.FindOutsideWindow((Half*)pointer, values.Length)
+            : ReproducibleKernels.FindOutsideWindow((float*)pointer, values.Length);
+    }
+
+    protected override void CanonicalizeNaNCore(DeviceBuffer x)
+    {
+        if (x.ElementType == typeof(Half))
+        {
+            foreach (ref Half value in ((CpuBuffer)x).AsSpan<Half>())
+            {
+                value = Half.IsNaN(value) ? Half.NaN : value;
+            }
+
+            return;
+        }
+
+        foreach (ref float value in ((CpuBuffer)x).AsSpan<float>())
+        {
+            value = float.IsNaN(value) ? float.NaN : value;
         }
     }
 
@@ -47,11 +64,6 @@ internal sealed unsafe partial class CpuKernels
 
     protected override void ReproducibleSetBiasCore(DeviceBuffer state, bool biased) =>
         ReproducibleKernels.SetBias(Doubles(state), state.Length / 3, biased);
-
-    /// <summary>The message for a value outside the window, shared with the reproducible collectives.</summary>
-    internal static string WindowMessage(string what, long index, double value) => string.Create(
-        CultureInfo.InvariantCulture,
-        $"{what}[{index}] is {value:R}, outside the window of reproducible summation ({ReproducibleSum.Version}: |x| ≤ 2^30, finite). Nothing was changed.");
 
     private static double* Doubles(DeviceBuffer buffer) => (double*)((CpuBuffer)buffer).Pointer;
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Artifex.Cpu.Runtime;
+using Artifex.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Artifex.Cpu;
@@ -30,7 +31,8 @@ public sealed class CpuProvider : DeviceProvider
     private readonly ImmutableArray<Device> _devices;
     private readonly CpuMemoryPool _pool = new(DefaultCachedBytesLimit);
     private readonly Lock _workersLock = new();
-    private DeviceWorker[]? _workers;
+    private readonly CpuSpmdBackend _backend;
+    private SpmdWorkerPool? _workers;
     private readonly CpuKernels _kernels;
     private HostCollectiveRunner? _hostRunner;
 
@@ -50,6 +52,7 @@ public sealed class CpuProvider : DeviceProvider
         ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
         _devices = [.. Enumerable.Range(0, deviceCount).Select(id => CreateDevice(id, PlatformName))];
         _kernels = new CpuKernels(this, 1);
+        _backend = new CpuSpmdBackend(this);
     }
 
     /// <summary>Creates a provider from options, logging to <paramref name="logger"/> (the constructor dependency injection uses).</summary>
@@ -148,16 +151,10 @@ public sealed class CpuProvider : DeviceProvider
     /// </remarks>
     protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
     {
-        DeviceWorker[] workers = EnsureWorkers();
+        SpmdWorkerPool workers = EnsureWorkers();
         try
         {
-            var region = new CpuSpmdRegion(mesh, body, CollectiveTimeout);
-            for (int k = 0; k < mesh.Size; k++)
-            {
-                workers[mesh.Devices[k].Id].Post(region, k);
-            }
-
-            region.Complete();
+            workers.Run(new SpmdRegion(mesh, body, _backend));
         }
         catch (TimeoutException error)
         {
@@ -174,7 +171,7 @@ public sealed class CpuProvider : DeviceProvider
     /// <inheritdoc/>
     protected override void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, ReadOnlySpan<string> axisNames)
     {
-        string? reason = Artifex.Cpu.Kernels.CollectiveDispatch.GetUnsupportedReason(array.ElementType, op);
+        string? reason = Artifex.Cpu.Kernels.CollectiveDispatch.GetUnsupportedReason(array.ElementType);
         if (reason is not null)
         {
             throw new ArgumentException(reason, nameof(array));
@@ -226,14 +223,7 @@ public sealed class CpuProvider : DeviceProvider
         {
             lock (_workersLock)
             {
-                if (_workers is not null)
-                {
-                    foreach (DeviceWorker worker in _workers)
-                    {
-                        worker.Dispose();
-                    }
-                }
-
+                _workers?.Dispose();
                 _hostRunner?.Dispose();
                 _workers = null;
                 _hostRunner = null;
@@ -274,12 +264,12 @@ public sealed class CpuProvider : DeviceProvider
     }
 
 
-    private DeviceWorker[] EnsureWorkers()
+    private SpmdWorkerPool EnsureWorkers()
     {
         lock (_workersLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return _workers ??= [.. _devices.Select(d => new DeviceWorker(d))];
+            return _workers ??= new SpmdWorkerPool(_devices, pinThreads: true);
         }
     }
 }

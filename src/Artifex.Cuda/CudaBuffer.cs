@@ -25,7 +25,7 @@ internal sealed class CudaBuffer : DeviceBuffer
     /// <summary>Gets the address of an element.</summary>
     public ulong At(long element) => Pointer + (ulong)(element * ElementSize);
 
-    protected internal override void Free()
+    protected override void Free()
     {
         if (_memory is null)
         {

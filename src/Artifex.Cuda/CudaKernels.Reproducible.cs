@@ -1,4 +1,3 @@
-using System.Globalization;
 using Artifex.Cuda.Native;
 using Artifex.Cuda.Runtime;
 
@@ -9,7 +8,7 @@ internal sealed unsafe partial class CudaKernels
 {
     protected override void ReproducibleResetCore(DeviceBuffer state) => LaunchOnState(CudaKernel.ReproducibleReset, state, state.Length / 3);
 
-    protected internal override void ReproducibleSetBiasCore(DeviceBuffer state, bool biased)
+    protected override void ReproducibleSetBiasCore(DeviceBuffer state, bool biased)
     {
         long count = state.Length / 3;
         if (count == 0)
@@ -33,7 +32,6 @@ internal sealed unsafe partial class CudaKernels
         }
 
         bool half = values.ElementType == typeof(Half);
-        CheckWindow(values, half);
         CudaDeviceState device = Enter(state);
         ulong accumulators = Address(state), input = Address(values);
         void** arguments = stackalloc void*[] { &accumulators, &input, &count };
@@ -82,10 +80,16 @@ internal sealed unsafe partial class CudaKernels
         _provider.Launcher.Launch(device, kernel, count, arguments);
     }
 
-    /// <summary>Finds the first value outside the window on the GPU and reports it before anything is deposited (one small read-back).</summary>
-    private void CheckWindow(DeviceBuffer values, bool half)
+    /// <summary>Finds the first value outside the window on the GPU (one small read-back).</summary>
+    protected override long ReproducibleFindOutsideWindowCore(DeviceBuffer values)
     {
         long count = values.Length;
+        if (count == 0)
+        {
+            return -1;
+        }
+
+        bool half = values.ElementType == typeof(Half);
         CudaDeviceState device = Enter(values);
         ulong scratch = device.Scratch;
         CudaCheck.Driver(CuDriver.cuMemsetD8Async(scratch, 0xFF, sizeof(ulong), device.StreamValue), "cuMemsetD8Async");
@@ -95,29 +99,20 @@ internal sealed unsafe partial class CudaKernels
         ulong first;
         CudaCheck.Driver(CuDriver.cuMemcpyDtoHAsync_v2(&first, scratch, sizeof(ulong), device.StreamValue), "cuMemcpyDtoHAsync_v2");
         CudaCheck.Driver(CuDriver.cuStreamSynchronize(device.StreamValue), "cuStreamSynchronize");
-        if (first == ulong.MaxValue)
+        return first == ulong.MaxValue ? -1 : (long)first;
+    }
+
+    protected override void CanonicalizeNaNCore(DeviceBuffer x)
+    {
+        long count = x.Length;
+        if (count == 0)
         {
             return;
         }
 
-        long index = (long)first;
-        double value;
-        if (half)
-        {
-            Half[] one = new Half[1];
-            _provider.CopyToHost<Half>(values, index, one);
-            value = (double)one[0];
-        }
-        else
-        {
-            float[] one = new float[1];
-            _provider.CopyToHost<float>(values, index, one);
-            value = one[0];
-        }
-
-        throw new ArgumentException(string.Create(
-            CultureInfo.InvariantCulture,
-            $"values[{index}] is {value:R}, outside the window of reproducible summation ({ReproducibleSum.Version}: |x| ≤ 2^30, finite). Nothing was changed."),
-            nameof(values));
+        CudaDeviceState device = Enter(x);
+        ulong pointer = Address(x);
+        void** arguments = stackalloc void*[] { &pointer, &count };
+        _provider.Launcher.Launch(device, x.ElementType == typeof(Half) ? CudaKernel.CanonicalizeNaNHalf : CudaKernel.CanonicalizeNaNSingle, count, arguments);
     }
 }

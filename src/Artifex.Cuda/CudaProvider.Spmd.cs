@@ -1,5 +1,5 @@
 using Artifex.Cuda.Runtime;
-using Artifex.HostRuntime;
+using Artifex.Runtime;
 
 namespace Artifex.Cuda;
 
@@ -14,23 +14,10 @@ public sealed partial class CudaProvider
     /// </remarks>
     protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
     {
-        HostDeviceThread[] workers = EnsureWorkers();
+        SpmdWorkerPool workers = EnsureWorkers();
         try
         {
-            var region = new HostSpmdRegion(
-                mesh,
-                body,
-                CollectiveTimeout,
-                mesh.Size,
-                (r, index) => new CudaSpmdContext(r, index, this),
-                (r, group) => new CudaRendezvous(r, group, this));
-            for (int k = 0; k < mesh.Size; k++)
-            {
-                int index = k;
-                workers[mesh.Devices[k].Id].Post(() => region.RunParticipant(index));
-            }
-
-            region.Complete();
+            workers.Run(new SpmdRegion(mesh, body, _backend));
         }
         catch (Exception error)
         {
@@ -42,7 +29,7 @@ public sealed partial class CudaProvider
     /// <inheritdoc/>
     protected override void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, ReadOnlySpan<string> axisNames)
     {
-        string? reason = NcclTypes.GetUnsupportedReason(array.ElementType, op);
+        string? reason = NcclTypes.GetUnsupportedReason(array.ElementType);
         if (reason is not null)
         {
             throw new ArgumentException(reason, nameof(array));
@@ -59,7 +46,7 @@ public sealed partial class CudaProvider
             CudaBuffer[] members = [.. group.Select(d => buffers[mesh.Devices[d]])];
             if (members.Length > 1)
             {
-                HostCollectiveCall[] calls = [.. members.Select(b => new HostCollectiveCall(HostCollectiveKind.AllReduce, b.ElementType, b.Length, b.Length, op, 0, b, b))];
+                CollectiveCall[] calls = [.. members.Select(b => new CollectiveCall { Kind = CollectiveKind.AllReduce, ElementType = b.ElementType, Input = b, Output = b, Op = op })];
                 NcclLaunch.Group(calls, Communicators.Get([.. members.Select(static b => b.State)]));
                 if (op == ReduceOp.Mean)
                 {
@@ -94,10 +81,7 @@ public sealed partial class CudaProvider
         {
             lock (_workersLock)
             {
-                foreach (HostDeviceThread worker in _workers ?? [])
-                {
-                    worker.Dispose();
-                }
+                _workers?.Dispose();
             }
         }
         finally
@@ -123,12 +107,12 @@ public sealed partial class CudaProvider
         }
     }
 
-    private HostDeviceThread[] EnsureWorkers()
+    private SpmdWorkerPool EnsureWorkers()
     {
         lock (_workersLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return _workers ??= [.. _devices.Select(static d => new HostDeviceThread(d))];
+            return _workers ??= new SpmdWorkerPool(_devices, pinThreads: false);
         }
     }
 }

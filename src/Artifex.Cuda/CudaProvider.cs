@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Artifex.Cuda.Runtime;
-using Artifex.HostRuntime;
+using Artifex.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Artifex.Cuda;
@@ -32,7 +32,8 @@ public sealed partial class CudaProvider : DeviceProvider
     private readonly CudaDeviceState[] _states;
     private readonly Lock _workersLock = new();
     private readonly CudaKernels _kernels;
-    private HostDeviceThread[]? _workers;
+    private SpmdWorkerPool? _workers;
+    private readonly CudaSpmdBackend _backend;
 
     /// <summary>Creates a provider over every visible GPU.</summary>
     /// <exception cref="PlatformNotSupportedException">No usable GPU (the message says why: no driver, no device, disabled).</exception>
@@ -78,6 +79,7 @@ public sealed partial class CudaProvider : DeviceProvider
         Image = new CudaKernelImage();
         Launcher = new CudaLauncher(Image);
         _kernels = new CudaKernels(this);
+        _backend = new CudaSpmdBackend(this);
         if (Logger.IsEnabled(LogLevel.Information))
         {
             string names = string.Join(", ", _states.Select(static s => s.Facts.Name));

@@ -1,5 +1,4 @@
-using Artifex.HostRuntime;
-using Artifex.Mpi.Runtime;
+using Artifex.Runtime;
 
 namespace Artifex.Mpi;
 
@@ -20,24 +19,10 @@ public sealed partial class MpiProvider
             Communicators.CreateAll(mesh);
         }
 
-        int[] local = [.. Enumerable.Range(0, mesh.Size).Where(k => IsAddressable(mesh.Devices[k]))];
-        HostDeviceThread[] workers = EnsureWorkers();
+        SpmdWorkerPool workers = EnsureWorkers();
         try
         {
-            var region = new HostSpmdRegion(
-                mesh,
-                body,
-                CollectiveTimeout,
-                local.Length,
-                (r, index) => new MpiSpmdContext(r, index, this),
-                (r, group) => new MpiRendezvous(r, group, this, new MpiGroupLayout(group, _process)),
-                _processCount > 1 ? AbortJob : null);
-            foreach (int k in local)
-            {
-                workers[mesh.Devices[k].Id - (_process * LocalDeviceCount)].Post(() => region.RunParticipant(k));
-            }
-
-            region.Complete();
+            workers.Run(new SpmdRegion(mesh, body, _backend));
         }
         catch (Exception error) when (_processCount > 1)
         {
@@ -51,7 +36,12 @@ public sealed partial class MpiProvider
     /// <remarks>Runs a region whose participants all-reduce their own shards in place: every process must call it.</remarks>
     protected override void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, ReadOnlySpan<string> axisNames)
     {
-        ThrowIfUnsupported(array.ElementType, op);
+        string? reason = _backend.GetUnsupportedReason(array.ElementType);
+        if (reason is not null)
+        {
+            throw new ArgumentException(reason, nameof(array));
+        }
+
         string[] names = axisNames.ToArray();
         RunSpmd(mesh, context =>
         {
@@ -77,22 +67,12 @@ public sealed partial class MpiProvider
 
         lock (_workersLock)
         {
-            if (_workers is not null)
-            {
-                foreach (HostDeviceThread worker in _workers)
-                {
-                    worker.Dispose();
-                }
-            }
+            _workers?.Dispose();
         }
 
         Communicators.Dispose();
         _pool.Dispose();
     }
-
-    /// <summary>Ends the whole job at once from the failing participant's thread, printing the original exception.</summary>
-    private void AbortJob(Exception error, Device device) =>
-        MpiRuntime.Abort(ExceptionExitCode, $"the participant on {device} failed in an SPMD region of process {_process}: {error}");
 
     private static DeviceArray View(DeviceBuffer buffer) =>
         buffer.ElementType == typeof(Half) ? DeviceArray.View<Half>(buffer, buffer.Length)
@@ -116,12 +96,12 @@ public sealed partial class MpiProvider
         }
     }
 
-    private HostDeviceThread[] EnsureWorkers()
+    private SpmdWorkerPool EnsureWorkers()
     {
         lock (_workersLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return _workers ??= [.. LocalDevices.Select(static d => new HostDeviceThread(d))];
+            return _workers ??= new SpmdWorkerPool(LocalDevices, pinThreads: false);
         }
     }
 }

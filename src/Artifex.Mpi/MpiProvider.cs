@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Artifex.Cpu;
-using Artifex.HostRuntime;
 using Artifex.Mpi.Runtime;
+using Artifex.Runtime;
 using Microsoft.Extensions.Logging;
 
 namespace Artifex.Mpi;
@@ -41,7 +41,8 @@ public sealed partial class MpiProvider : DeviceProvider
     private readonly CpuMemoryPool _pool = new(CpuProvider.DefaultCachedBytesLimit);
     private readonly CpuKernels _kernels;
     private readonly Lock _workersLock = new();
-    private HostDeviceThread[]? _workers;
+    private readonly MpiSpmdBackend _backend;
+    private SpmdWorkerPool? _workers;
 
     /// <summary>Creates a provider with <c>ARTIFEX_LOCAL_DEVICES</c> (default 1) devices per process.</summary>
     /// <exception cref="PlatformNotSupportedException">OpenMPI's <c>libmpi.so.40</c> cannot be loaded.</exception>
@@ -88,6 +89,7 @@ public sealed partial class MpiProvider : DeviceProvider
         LocalDeviceCount = local;
         _kernels = new CpuKernels(this, 1);
         Communicators = new MpiGroupCommunicators(world, _process);
+        _backend = new MpiSpmdBackend(this);
         if (options.CollectiveTimeout is { } timeout)
         {
             CollectiveTimeout = timeout;
@@ -129,21 +131,6 @@ public sealed partial class MpiProvider : DeviceProvider
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count >= 1
             ? count
             : throw new InvalidOperationException($"{MpiProviderOptions.LocalDevicesVariable} must be a positive integer, but is '{text}'.");
-    }
-
-    internal static void ThrowIfUnsupported(Type elementType, ReduceOp op)
-    {
-        bool floating = elementType == typeof(float) || elementType == typeof(double) || elementType == typeof(Half);
-        bool integer = elementType == typeof(int) || elementType == typeof(long);
-        if (!floating && !integer)
-        {
-            throw new ArgumentException($"The MPI provider's collectives reduce Single, Double, Half, Int32 and Int64 elements, not {elementType.Name}.", nameof(elementType));
-        }
-
-        if (op == ReduceOp.Mean && integer)
-        {
-            throw new ArgumentException($"The mean of {elementType.Name} values is not an {elementType.Name} (JAX's pmean returns floats): reduce with Sum and divide, or convert to floating point first.", nameof(op));
-        }
     }
 
     /// <summary>Allocates a counted scratch buffer of a runtime element type on a local device.</summary>

@@ -1629,6 +1629,66 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
     }
 
     /// <summary>Calls an all-reduce that must fail with <see cref="ArgumentException"/>; records whether the input and output kept their values.</summary>
+    [Theory]
+    [InlineData("all_reduce", 2)]
+    [InlineData("all_reduce", 4)]
+    [InlineData("all_gather", 2)]
+    [InlineData("all_gather", 4)]
+    [InlineData("psum_scatter", 2)]
+    [InlineData("psum_scatter", 4)]
+    public void Collective_SameCountDifferentShapes_EveryParticipantThrowsNamingAxisRanksAndShapes_NothingChanges(string collective, int n) => WithProvider(n, provider =>
+    {
+        var mesh = new Mesh(provider.Devices, ("data", n));
+        var errors = new Exception?[n];
+        var unchanged = new bool[n];
+        bool scatter = string.Equals(collective, "psum_scatter", StringComparison.Ordinal);
+        long[] shape0 = scatter ? [2, 3 * n] : [2, 3];
+        long[] shapeOthers = scatter ? [3 * n, 2] : [3, 2];
+        ArgumentException thrown = Assert.Throws<ArgumentException>(() => provider.RunSpmd(mesh, context =>
+        {
+            int rank = context.AxisIndex("data");
+            long[] shape = rank == 0 ? shape0 : shapeOthers;
+            long length = shape[0] * shape[1];
+            long outputLength = collective switch { "all_gather" => length * n, "psum_scatter" => length / n, _ => length };
+            float[] values = [.. Enumerable.Range(0, (int)length).Select(i => (float)((100 * rank) + i))];
+            float[] sentinel = [.. Enumerable.Repeat(-1f, (int)outputLength)];
+            using DeviceArray<float> input = DeviceArray.FromHost(context.Device, new HostArray<float>(values, shape));
+            using DeviceArray<float> output = DeviceArray.FromHost(context.Device, new HostArray<float>(sentinel, outputLength));
+            AxisGroup group = context.GetAxisGroup("data");
+            try
+            {
+                switch (collective)
+                {
+                    case "all_reduce":
+                        context.AllReduce(input, input, ReduceOp.Sum, group);
+                        break;
+                    case "all_gather":
+                        context.AllGather(input, output, group);
+                        break;
+                    default:
+                        context.ReduceScatter(input, output, group);
+                        break;
+                }
+            }
+            catch (ArgumentException error)
+            {
+                errors[rank] = error;
+                throw;
+            }
+            finally
+            {
+                unchanged[rank] = input.ToArray().SequenceEqual(values) && output.ToArray().SequenceEqual(sentinel);
+            }
+        }));
+        string others = n == 2 ? "rank 1 has" : $"ranks {string.Join(", ", Enumerable.Range(1, n - 1))} have";
+        Assert.StartsWith(
+            $"Participants of {collective} over axis 'data' disagree on the shape: rank 0 has ({string.Join(", ", shape0)}); {others} ({string.Join(", ", shapeOthers)}). No buffer was changed.",
+            thrown.Message,
+            StringComparison.Ordinal);
+        Assert.All(errors, e => Assert.Equal(thrown.Message, Assert.IsType<ArgumentException>(e).Message));
+        Assert.All(unchanged, Assert.True);
+    });
+
     private static void AllReduceExpectingFailure<T>(SpmdContext context, int length, ReduceOp op, bool inPlace, bool[] unchanged)
         where T : unmanaged, INumber<T>
     {

@@ -81,6 +81,8 @@ public abstract partial class DeviceProvider
             throw new ArgumentOutOfRangeException(nameof(op), op, "Undefined reduce op.");
         }
 
+        Runtime.CollectiveRules.ThrowIfMeanOfIntegers(array.ElementType, op, nameof(op));
+
         if (axisNames.Length == 0)
         {
             throw new ArgumentException("At least one axis name is needed.", nameof(axisNames));

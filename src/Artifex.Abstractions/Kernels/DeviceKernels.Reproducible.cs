@@ -22,7 +22,39 @@ public abstract partial class DeviceKernels
     {
         Device device = CheckState(state, null, nameof(state));
         CheckReproducibleValues(values, state.Length / 3, device, nameof(values));
+        long outside = ReproducibleFindOutsideWindowCore(values);
+        if (outside >= 0)
+        {
+            throw new ArgumentException(ErrorMessages.OutsideReproducibleWindow("values", outside, ReadValue(values, outside)), nameof(values));
+        }
+
         ReproducibleDepositCore(state, values);
+    }
+
+    /// <summary>Finds the first value that a reproducible sum cannot take: ±Inf, or a magnitude above 2^30 (NaN is allowed: it propagates).</summary>
+    /// <param name="values">Single or Half values.</param>
+    /// <returns>The index of the first such value, or −1.</returns>
+    /// <exception cref="ArgumentException">The buffer is not Single or Half, or belongs to another provider.</exception>
+    /// <exception cref="ObjectDisposedException">The provider or the buffer has been disposed.</exception>
+    public long ReproducibleFindOutsideWindow(DeviceBuffer values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        CheckReproducibleValues(values, values.Length, values.Device, nameof(values));
+        return ReproducibleFindOutsideWindowCore(values);
+    }
+
+    /// <summary>
+    /// Replaces every NaN with the canonical NaN of its type (<see cref="float.NaN"/>, <see cref="Half.NaN"/>): IEEE maximum
+    /// and minimum are order-independent except for NaN payloads, so a reproducible Max or Min ends with this.
+    /// </summary>
+    /// <param name="x">Single or Half values, changed in place.</param>
+    /// <exception cref="ArgumentException">The buffer is not Single or Half, or belongs to another provider.</exception>
+    /// <exception cref="ObjectDisposedException">The provider or the buffer has been disposed.</exception>
+    public void CanonicalizeNaN(DeviceBuffer x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        CheckReproducibleValues(x, x.Length, x.Device, nameof(x));
+        CanonicalizeNaNCore(x);
     }
 
     /// <summary>Merges <paramref name="other"/> into <paramref name="state"/>, exactly (the order of merges never matters).</summary>
@@ -74,10 +106,19 @@ public abstract partial class DeviceKernels
     /// <param name="state">The state.</param>
     protected abstract void ReproducibleResetCore(DeviceBuffer state);
 
-    /// <summary>Deposits validated values; checks the window before writing anything.</summary>
+    /// <summary>Deposits validated values, all inside the window.</summary>
     /// <param name="state">The state.</param>
     /// <param name="values">The values.</param>
     protected abstract void ReproducibleDepositCore(DeviceBuffer state, DeviceBuffer values);
+
+    /// <summary>Finds the first value outside the window in validated values, or returns −1.</summary>
+    /// <param name="values">The values.</param>
+    /// <returns>The index, or −1.</returns>
+    protected abstract long ReproducibleFindOutsideWindowCore(DeviceBuffer values);
+
+    /// <summary>Canonicalizes the NaNs of validated values in place.</summary>
+    /// <param name="x">The values.</param>
+    protected abstract void CanonicalizeNaNCore(DeviceBuffer x);
 
     /// <summary>Merges validated states.</summary>
     /// <param name="state">The receiving state.</param>
@@ -93,7 +134,21 @@ public abstract partial class DeviceKernels
     /// <summary>Subtracts (biased = false) or adds back the level biases of a validated state; both are exact.</summary>
     /// <param name="state">The state.</param>
     /// <param name="biased">True to add the biases.</param>
-    protected internal abstract void ReproducibleSetBiasCore(DeviceBuffer state, bool biased);
+    protected abstract void ReproducibleSetBiasCore(DeviceBuffer state, bool biased);
+
+    private static double ReadValue(DeviceBuffer values, long index)
+    {
+        if (values.ElementType == typeof(Half))
+        {
+            Span<Half> one = stackalloc Half[1];
+            values.Provider.CopyToHost(values, index, one);
+            return (double)one[0];
+        }
+
+        Span<float> value = stackalloc float[1];
+        values.Provider.CopyToHost(values, index, value);
+        return value[0];
+    }
 
     private Device CheckState(DeviceBuffer state, Device? device, string paramName)
     {

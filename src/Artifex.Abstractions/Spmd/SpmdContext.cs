@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Artifex.Runtime;
 
 namespace Artifex;
 
@@ -119,7 +120,7 @@ public abstract class SpmdContext
         }
 
         RequireSameShape(input, output, input.Length);
-        AllReduceCore(input.Buffer, output.Buffer, op, group);
+        AllReduceRouted(input, output, op, group, Determinism.RankOrdered);
     }
 
     /// <summary>
@@ -145,7 +146,7 @@ public abstract class SpmdContext
 
         CheckDeterminism(determinism, input.ElementType);
         RequireSameShape(input, output, input.Length);
-        AllReduceCore(input.Buffer, output.Buffer, op, group, determinism);
+        AllReduceRouted(input, output, op, group, determinism);
     }
 
     /// <summary>Reduce-scatter (sum) with a choice of <see cref="Determinism"/>; see <see cref="AllReduce(DeviceArray, DeviceArray, ReduceOp, AxisGroup, Determinism)"/>.</summary>
@@ -160,7 +161,7 @@ public abstract class SpmdContext
         ValidateLocal(input, output, group);
         CheckDeterminism(determinism, input.ElementType);
         RequireLength(input, output.Length * group.Size, "psum_scatter input");
-        ReduceScatterCore(input.Buffer, output.Buffer, group, determinism);
+        ReduceScatterRouted(input, output, group, determinism);
     }
 
     /// <summary>Gathers every participant's <paramref name="input"/> into <paramref name="output"/>, in rank order.</summary>
@@ -172,7 +173,7 @@ public abstract class SpmdContext
     {
         ValidateLocal(input, output, group);
         RequireLength(output, input.Length * group.Size, "all_gather output");
-        AllGatherCore(input.Buffer, output.Buffer, group);
+        CollectiveCore(group, new CollectiveCall(CollectiveKind.AllGather, input, output));
     }
 
     /// <summary>Sums over the group and leaves block <c>rank</c> of the sum on each participant (JAX <c>psum_scatter(tiled=True)</c>).</summary>
@@ -184,7 +185,7 @@ public abstract class SpmdContext
     {
         ValidateLocal(input, output, group);
         RequireLength(input, output.Length * group.Size, "psum_scatter input");
-        ReduceScatterCore(input.Buffer, output.Buffer, group);
+        ReduceScatterRouted(input, output, group, Determinism.RankOrdered);
     }
 
     /// <summary>Copies the root participant's <paramref name="input"/> into every participant's <paramref name="output"/>.</summary>
@@ -199,7 +200,7 @@ public abstract class SpmdContext
         ArgumentOutOfRangeException.ThrowIfNegative(root);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(root, group.Size);
         RequireSameShape(input, output, input.Length);
-        BroadcastCore(input.Buffer, output.Buffer, root, group);
+        CollectiveCore(group, new CollectiveCall(CollectiveKind.Broadcast, input, output, root: root));
     }
 
     /// <summary>Waits until every participant of the group has arrived.</summary>
@@ -208,75 +209,132 @@ public abstract class SpmdContext
     {
         ArgumentNullException.ThrowIfNull(group);
         RequireOwnGroup(group);
-        BarrierCore(group);
+        CollectiveCore(group, CollectiveCall.Barrier);
     }
 
-    /// <summary>Makes a participant the ambient context of the current thread, for the provider that runs it.</summary>
+    /// <summary>Makes a participant the ambient context of the current thread, for the runtime that runs it.</summary>
     /// <param name="context">The participant, or <see langword="null"/> to unbind.</param>
     protected static void SetCurrent(SpmdContext? context) => s_current.Value = context;
 
-    /// <summary>The provider's all-reduce; local arguments are already validated.</summary>
-    /// <param name="input">The input buffer.</param>
-    /// <param name="output">The output buffer (may equal the input).</param>
-    /// <param name="op">The reduction.</param>
-    /// <param name="group">The group.</param>
-    protected abstract void AllReduceCore(DeviceBuffer input, DeviceBuffer output, ReduceOp op, AxisGroup group);
+    /// <summary>Gets why the provider's collectives cannot reduce <paramref name="elementType"/>, or <see langword="null"/>.</summary>
+    /// <param name="elementType">The element type.</param>
+    /// <returns>The message, or <see langword="null"/> when the type is reduced.</returns>
+    protected abstract string? GetUnsupportedReason(Type elementType);
 
-    /// <summary>The provider's all-reduce with a determinism choice; the default runs the rank-ordered one and has no reproducible form.</summary>
-    /// <param name="input">The input buffer.</param>
-    /// <param name="output">The output buffer (may equal the input).</param>
-    /// <param name="op">The reduction.</param>
-    /// <param name="group">The group.</param>
-    /// <param name="determinism">The bitwise promise.</param>
-    /// <exception cref="NotSupportedException">Reproducible, unless overridden.</exception>
-    protected virtual void AllReduceCore(DeviceBuffer input, DeviceBuffer output, ReduceOp op, AxisGroup group, Determinism determinism)
+    /// <summary>
+    /// Gets whether the provider runs reproducible sums itself (calls with <see cref="CollectiveCall.Reproducible"/> set);
+    /// when false, the contract deposits into reproducible-sum states and sums them with an exact Double all-reduce.
+    /// </summary>
+    protected abstract bool ExecutesReproducibleSums { get; }
+
+    /// <summary>Runs one agreed-upon collective: meets the group's other participants with this participant's call.</summary>
+    /// <param name="group">The axis group.</param>
+    /// <param name="collective">This participant's call; validated locally, routed by the contract's rules.</param>
+    protected abstract void CollectiveCore(AxisGroup group, in CollectiveCall collective);
+
+    private void AllReduceRouted(DeviceArray input, DeviceArray output, ReduceOp op, AxisGroup group, Determinism determinism)
     {
-        if (determinism != Determinism.RankOrdered)
+        ThrowIfCannotReduce(input.ElementType, op);
+        bool floating = input.ElementType == typeof(float) || input.ElementType == typeof(Half);
+        if (determinism == Determinism.RankOrdered || !floating)
         {
-            throw new NotSupportedException($"This provider has no {determinism} collectives.");
+            // Integer sums are exact already: the reproducible option changes nothing for them.
+            CollectiveCore(group, new CollectiveCall(CollectiveKind.AllReduce, input, output, op));
         }
-
-        AllReduceCore(input, output, op, group);
+        else if (op is ReduceOp.Max or ReduceOp.Min)
+        {
+            // IEEE maximum/minimum are order-independent except for NaN payloads: canonicalize those.
+            CollectiveCore(group, new CollectiveCall(CollectiveKind.AllReduce, input, output, op));
+            output.Buffer.Provider.Kernels.CanonicalizeNaN(output.Buffer);
+        }
+        else
+        {
+            ReproducibleSumOf(CollectiveKind.AllReduce, input, output, op, group);
+        }
     }
 
-    /// <summary>The provider's reduce-scatter with a determinism choice; the default has no reproducible form.</summary>
-    /// <param name="input">The input buffer.</param>
-    /// <param name="output">The output buffer.</param>
-    /// <param name="group">The group.</param>
-    /// <param name="determinism">The bitwise promise.</param>
-    /// <exception cref="NotSupportedException">Reproducible, unless overridden.</exception>
-    protected virtual void ReduceScatterCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group, Determinism determinism)
+    private void ReduceScatterRouted(DeviceArray input, DeviceArray output, AxisGroup group, Determinism determinism)
     {
-        if (determinism != Determinism.RankOrdered)
+        ThrowIfCannotReduce(input.ElementType, ReduceOp.Sum);
+        bool floating = input.ElementType == typeof(float) || input.ElementType == typeof(Half);
+        if (determinism == Determinism.RankOrdered || !floating)
         {
-            throw new NotSupportedException($"This provider has no {determinism} collectives.");
+            CollectiveCore(group, new CollectiveCall(CollectiveKind.ReduceScatter, input, output));
         }
-
-        ReduceScatterCore(input, output, group);
+        else
+        {
+            ReproducibleSumOf(CollectiveKind.ReduceScatter, input, output, ReduceOp.Sum, group);
+        }
     }
 
-    /// <summary>The provider's all-gather; local arguments are already validated.</summary>
-    /// <param name="input">The input buffer.</param>
-    /// <param name="output">The output buffer.</param>
-    /// <param name="group">The group.</param>
-    protected abstract void AllGatherCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group);
+    /// <summary>
+    /// A reproducible Sum or Mean (<see cref="ReproducibleSum"/>). Every participant checks its input against the window
+    /// before it arrives, so a bad value fails every participant alike, naming its rank, and nothing changes. A provider
+    /// that runs reproducible sums gets the call as it is; otherwise each participant deposits its values into a state,
+    /// the unbiased states are summed exactly by a Double all-reduce (every partial sum is representable, so no order
+    /// matters), and one rounding writes the result, scaled by 1/size for a mean.
+    /// </summary>
+    private void ReproducibleSumOf(CollectiveKind kind, DeviceArray input, DeviceArray output, ReduceOp op, AxisGroup group)
+    {
+        DeviceProvider provider = input.Buffer.Provider;
+        DeviceKernels kernels = provider.Kernels;
+        long window = kernels.ReproducibleFindOutsideWindow(input.Buffer);
+        double windowValue = window < 0 ? 0 : ReadElement(input.Buffer, window);
+        if (ExecutesReproducibleSums)
+        {
+            CollectiveCore(group, new CollectiveCall(kind, input, output, op, reproducible: true) { WindowIndex = window, WindowValue = windowValue });
+            return;
+        }
 
-    /// <summary>The provider's reduce-scatter (sum); local arguments are already validated.</summary>
-    /// <param name="input">The input buffer.</param>
-    /// <param name="output">The output buffer.</param>
-    /// <param name="group">The group.</param>
-    protected abstract void ReduceScatterCore(DeviceBuffer input, DeviceBuffer output, AxisGroup group);
+        long count = input.Length;
+        using DeviceArray<double> state = DeviceArray.Allocate<double>(Device, 3 * count);
+        kernels.ReproducibleReset(state.Buffer);
+        if (window < 0)
+        {
+            kernels.ReproducibleDeposit(state.Buffer, input.Buffer);
+        }
 
-    /// <summary>The provider's broadcast; local arguments are already validated.</summary>
-    /// <param name="input">The input buffer.</param>
-    /// <param name="output">The output buffer.</param>
-    /// <param name="root">The root rank.</param>
-    /// <param name="group">The group.</param>
-    protected abstract void BroadcastCore(DeviceBuffer input, DeviceBuffer output, int root, AxisGroup group);
+        kernels.ReproducibleSetBias(state.Buffer, biased: false);
+        CollectiveCore(group, new CollectiveCall(CollectiveKind.AllReduce, state, state) { WindowIndex = window, WindowValue = windowValue });
+        kernels.ReproducibleSetBias(state.Buffer, biased: true);
+        double scale = op == ReduceOp.Mean ? 1.0 / group.Size : 1.0;
+        if (kind == CollectiveKind.AllReduce)
+        {
+            kernels.ReproducibleFinalize(state.Buffer, output.Buffer, scale);
+            return;
+        }
 
-    /// <summary>The provider's barrier.</summary>
-    /// <param name="group">The group.</param>
-    protected abstract void BarrierCore(AxisGroup group);
+        // The state is level-major, so one rank's block is finalized through a full-length result.
+        using DeviceArray full = input.AllocateLike(count);
+        kernels.ReproducibleFinalize(state.Buffer, full.Buffer, scale);
+        provider.Copy(full.Buffer, group.Rank * output.Length, output.Buffer, 0, output.Length);
+    }
+
+    private static double ReadElement(DeviceBuffer buffer, long index)
+    {
+        if (buffer.ElementType == typeof(Half))
+        {
+            Span<Half> one = stackalloc Half[1];
+            buffer.Provider.CopyToHost(buffer, index, one);
+            return (double)one[0];
+        }
+
+        Span<float> value = stackalloc float[1];
+        buffer.Provider.CopyToHost(buffer, index, value);
+        return value[0];
+    }
+
+    /// <summary>The contract's reduction rules: the provider's element types, and JAX's: the mean of integers is not an integer.</summary>
+    private void ThrowIfCannotReduce(Type elementType, ReduceOp op)
+    {
+        string? reason = GetUnsupportedReason(elementType);
+        if (reason is not null)
+        {
+            throw new ArgumentException(reason, nameof(elementType));
+        }
+
+        CollectiveRules.ThrowIfMeanOfIntegers(elementType, op, nameof(op));
+    }
 
     internal static InvalidOperationException UnboundAxis(string name, SpmdContext? context) =>
         new(ErrorMessages.UnboundAxisName(name, context?.BoundAxisNames ?? []));

@@ -5,19 +5,12 @@ namespace Artifex.Cpu.Kernels;
 /// <summary>Picks the typed kernel for a runtime element type and op.</summary>
 internal static class CollectiveDispatch
 {
-    /// <summary>Gets why a collective cannot reduce <paramref name="elementType"/> with <paramref name="op"/>, or <see langword="null"/>.</summary>
-    public static string? GetUnsupportedReason(Type elementType, ReduceOp op)
+    /// <summary>Gets why the CPU collectives cannot reduce <paramref name="elementType"/>, or <see langword="null"/>.</summary>
+    public static string? GetUnsupportedReason(Type elementType)
     {
-        bool floating = elementType == typeof(float) || elementType == typeof(double) || elementType == typeof(Half);
-        bool integer = elementType == typeof(int) || elementType == typeof(long);
-        if (!floating && !integer)
-        {
-            return $"The CPU collectives reduce Single, Double, Half, Int32 and Int64 elements, not {elementType.Name}.";
-        }
-
-        return op == ReduceOp.Mean && integer
-            ? $"The mean of {elementType.Name} values is not an {elementType.Name} (JAX's pmean returns floats): reduce with Sum and divide, or convert to floating point first."
-            : null;
+        bool supported = elementType == typeof(float) || elementType == typeof(double) || elementType == typeof(Half)
+            || elementType == typeof(int) || elementType == typeof(long);
+        return supported ? null : $"The CPU collectives reduce Single, Double, Half, Int32 and Int64 elements, not {elementType.Name}.";
     }
 
     public static void Reduce(Type elementType, ReduceOp op, ReadOnlySpan<nint> inputs, long inOffset, ReadOnlySpan<nint> outputs, long outOffset, long count)
@@ -44,7 +37,7 @@ internal static class CollectiveDispatch
         }
         else
         {
-            throw new NotSupportedException(GetUnsupportedReason(elementType, op));
+            throw new NotSupportedException(GetUnsupportedReason(elementType));
         }
     }
 

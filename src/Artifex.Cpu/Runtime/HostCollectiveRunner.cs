@@ -1,3 +1,5 @@
+using Artifex.Runtime;
+
 namespace Artifex.Cpu.Runtime;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Artifex.Cpu.Kernels;
+using Artifex.Runtime;
 
 namespace Artifex.Cpu.Runtime;
 
@@ -8,15 +9,11 @@ namespace Artifex.Cpu.Runtime;
 /// </summary>
 internal sealed class ShardReduction
 {
-    private const int ChunkBytes = 32 * 1024;
-
     private readonly int[][] _groups;
     private readonly nint[] _pointers;
     private Type? _elementType;
     private ReduceOp _op;
-    private long _length;
-    private long _chunkElements;
-    private int _chunksPerGroup;
+    private ChunkPlan _plan;
     private readonly PartClaims _parts;
 
     public ShardReduction(Mesh mesh, string[] axisNames, int threads)
@@ -24,18 +21,7 @@ internal sealed class ShardReduction
         _parts = new PartClaims(threads);
         Mesh = mesh;
         AxisNames = axisNames;
-        int[] axes = [.. axisNames.Select(mesh.IndexOfAxis)];
-        int[] others = [.. Enumerable.Range(0, mesh.Rank).Where(a => Array.IndexOf(axes, a) < 0)];
-        int groupSize = axes.Aggregate(1, (p, a) => p * mesh.AxisSizes[a]);
-        _groups = [.. Enumerable.Range(0, mesh.Size / groupSize).Select(_ => new int[groupSize])];
-        for (int k = 0; k < mesh.Size; k++)
-        {
-            int[] coordinate = mesh.GetCoordinate(k);
-            int group = others.Aggregate(0, (g, a) => (g * mesh.AxisSizes[a]) + coordinate[a]);
-            int rank = axes.Aggregate(0, (r, a) => (r * mesh.AxisSizes[a]) + coordinate[a]);
-            _groups[group][rank] = k;
-        }
-
+        _groups = mesh.GetAxisGroups(axisNames);
         _pointers = new nint[mesh.Size];
     }
 
@@ -43,7 +29,7 @@ internal sealed class ShardReduction
 
     public string[] AxisNames { get; }
 
-    public int TotalChunks => _chunksPerGroup * _groups.Length;
+    public int TotalChunks => _plan.Chunks * _groups.Length;
 
     public bool Matches(Mesh mesh, ReadOnlySpan<string> axisNames) =>
         ReferenceEquals(mesh, Mesh) && axisNames.SequenceEqual(AxisNames);
@@ -57,9 +43,7 @@ internal sealed class ShardReduction
 
         _elementType = array.ElementType;
         _op = op;
-        _length = array.Shards[0].Buffer.Length;
-        _chunkElements = ChunkBytes / array.Shards[0].Buffer.ElementSize;
-        _chunksPerGroup = (int)((_length + _chunkElements - 1) / _chunkElements);
+        _plan = new ChunkPlan(array.Shards[0].Buffer.Length, array.Shards[0].Buffer.ElementSize);
         _parts.Reset(TotalChunks);
     }
 
@@ -77,11 +61,10 @@ internal sealed class ShardReduction
         Span<nint> buffers = groupSize <= 64 ? stackalloc nint[groupSize] : new nint[groupSize];
         for (int chunk = first; chunk < end;)
         {
-            int group = chunk / _chunksPerGroup;
-            int groupEnd = Math.Min(end, (group + 1) * _chunksPerGroup);
+            int group = chunk / _plan.Chunks;
+            int groupEnd = Math.Min(end, (group + 1) * _plan.Chunks);
             int[] members = _groups[group];
-            long start = chunk % _chunksPerGroup * _chunkElements;
-            long count = Math.Min((long)(groupEnd - chunk) * _chunkElements, _length - start);
+            (long start, long count) = _plan.Range(chunk % _plan.Chunks, groupEnd - (group * _plan.Chunks));
             for (int r = 0; r < members.Length; r++)
             {
                 buffers[r] = _pointers[members[r]];

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Artifex.Cuda.Native;
 using Artifex.Cuda.Runtime;
+using Artifex.Runtime;
 
 namespace Artifex.Cuda.Distributed;
 
@@ -108,11 +109,13 @@ public sealed unsafe class NcclCommunicator : IDisposable
     {
         (CudaBuffer from, CudaBuffer to) = Check(input, output);
         RequireLengths(from, to, from.Length, from.Length);
-        string? reason = NcclTypes.GetUnsupportedReason(from.ElementType, op);
+        string? reason = NcclTypes.GetUnsupportedReason(from.ElementType);
         if (reason is not null)
         {
             throw new ArgumentException(reason, nameof(input));
         }
+
+        CollectiveRules.ThrowIfMeanOfIntegers(from.ElementType, op, nameof(op));
 
         NcclTypes.TryGetDataType(from.ElementType, out NcclDataType type);
         CudaCheck.Nccl(Nccl.ncclAllReduce(from.Pointer, to.Pointer, (nuint)from.Length, type, NcclTypes.ToNccl(op), _handle.Value, _state.StreamValue), "ncclAllReduce", _handle.Value);

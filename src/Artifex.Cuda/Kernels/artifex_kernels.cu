@@ -461,3 +461,27 @@ extern "C" __global__ void artifex_find_outside_window_f16(const unsigned short*
         }
     }
 }
+
+// Every NaN to the canonical quiet NaN of its type (.NET's float.NaN, 0xFFC00000, and Half.NaN, 0xFE00): IEEE max and min
+// are order-independent except for NaN payloads, so a reproducible pmax/pmin ends with this.
+extern "C" __global__ void artifex_canonical_nan_f32(float* x, long long n)
+{
+    ARTIFEX_GRID_STRIDE(i, n)
+    {
+        if (x[i] != x[i])
+        {
+            x[i] = __int_as_float((int)0xFFC00000u);
+        }
+    }
+}
+
+extern "C" __global__ void artifex_canonical_nan_f16(unsigned short* x, long long n)
+{
+    ARTIFEX_GRID_STRIDE(i, n)
+    {
+        if ((x[i] & 0x7C00u) == 0x7C00u && (x[i] & 0x03FFu) != 0)
+        {
+            x[i] = ARTIFEX_HALF_NAN;
+        }
+    }
+}

@@ -26,4 +26,6 @@ internal enum CudaKernel
     ScaleSingle,
     ScaleDouble,
     ScaleHalf,
+    CanonicalizeNaNSingle,
+    CanonicalizeNaNHalf,
 }

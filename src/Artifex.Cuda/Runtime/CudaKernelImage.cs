@@ -29,6 +29,7 @@ internal sealed unsafe class CudaKernelImage
         "artifex_repro_merge", "artifex_repro_finalize_f32", "artifex_repro_finalize_f16",
         "artifex_find_outside_window_f32", "artifex_find_outside_window_f16",
         "artifex_scale_f32", "artifex_scale_f64", "artifex_scale_f16",
+        "artifex_canonical_nan_f32", "artifex_canonical_nan_f16",
     ];
 
     private readonly Dictionary<int, Lazy<byte[]>> _images = [];

@@ -1,5 +1,5 @@
 using Artifex.Cuda.Native;
-using Artifex.HostRuntime;
+using Artifex.Runtime;
 
 namespace Artifex.Cuda.Runtime;
 
@@ -7,12 +7,12 @@ namespace Artifex.Cuda.Runtime;
 internal static class NcclLaunch
 {
     /// <summary>Queues the collective on every member's stream; returns once NCCL has enqueued it (no host wait).</summary>
-    public static void Group(ReadOnlySpan<HostCollectiveCall> calls, CudaResourceHandle[] communicators)
+    public static void Group(ReadOnlySpan<CollectiveCall> calls, CudaResourceHandle[] communicators)
     {
-        HostCollectiveCall first = calls[0];
+        CollectiveCall first = calls[0];
 
         // Gathers and broadcasts only move bytes, so any element type goes as bytes; reductions need NCCL's own type.
-        bool bytes = first.Kind is HostCollectiveKind.AllGather or HostCollectiveKind.Broadcast;
+        bool bytes = first.Kind is CollectiveKind.AllGather or CollectiveKind.Broadcast;
         NcclDataType type = NcclDataType.UInt8;
         if (!bytes && !NcclTypes.TryGetDataType(first.ElementType!, out type))
         {
@@ -39,7 +39,7 @@ internal static class NcclLaunch
         CudaCheck.Nccl(ended, "ncclGroupEnd", communicators[0].Value);
     }
 
-    private static (NcclResult Result, string Api) Issue(in HostCollectiveCall call, NcclDataType type, int unit, nint communicator)
+    private static (NcclResult Result, string Api) Issue(in CollectiveCall call, NcclDataType type, int unit, nint communicator)
     {
         var from = (CudaBuffer)call.Input!;
         ulong input = from.Pointer;
@@ -47,9 +47,9 @@ internal static class NcclLaunch
         nint stream = from.State.StreamValue;
         return call.Kind switch
         {
-            HostCollectiveKind.AllReduce => (Nccl.ncclAllReduce(input, output, (nuint)call.InputLength, type, NcclTypes.ToNccl(call.Op), communicator, stream), "ncclAllReduce"),
-            HostCollectiveKind.AllGather => (Nccl.ncclAllGather(input, output, (nuint)(call.InputLength * unit), type, communicator, stream), "ncclAllGather"),
-            HostCollectiveKind.ReduceScatter => (Nccl.ncclReduceScatter(input, output, (nuint)call.OutputLength, type, NcclRedOp.Sum, communicator, stream), "ncclReduceScatter"),
+            CollectiveKind.AllReduce => (Nccl.ncclAllReduce(input, output, (nuint)call.InputLength, type, NcclTypes.ToNccl(call.Op), communicator, stream), "ncclAllReduce"),
+            CollectiveKind.AllGather => (Nccl.ncclAllGather(input, output, (nuint)(call.InputLength * unit), type, communicator, stream), "ncclAllGather"),
+            CollectiveKind.ReduceScatter => (Nccl.ncclReduceScatter(input, output, (nuint)call.OutputLength, type, NcclRedOp.Sum, communicator, stream), "ncclReduceScatter"),
             _ => (Nccl.ncclBroadcast(input, output, (nuint)(call.InputLength * unit), type, call.Root, communicator, stream), "ncclBroadcast"),
         };
     }

@@ -21,19 +21,9 @@ internal static class NcclTypes
         return found.HasValue;
     }
 
-    /// <summary>Gets why a reduction of this type and op cannot run, or <see langword="null"/>.</summary>
-    public static string? GetUnsupportedReason(Type elementType, ReduceOp op)
-    {
-        if (!TryGetDataType(elementType, out NcclDataType type))
-        {
-            return $"The CUDA collectives reduce Single, Double, Half and integer elements, not {elementType.Name}.";
-        }
-
-        bool floating = type is NcclDataType.Float32 or NcclDataType.Float64 or NcclDataType.Float16;
-        return op == ReduceOp.Mean && !floating
-            ? $"The mean of {elementType.Name} values is not an {elementType.Name} (JAX's pmean returns floats): reduce with Sum and divide, or convert to floating point first."
-            : null;
-    }
+    /// <summary>Gets why a reduction of this type cannot run, or <see langword="null"/>.</summary>
+    public static string? GetUnsupportedReason(Type elementType) =>
+        TryGetDataType(elementType, out _) ? null : $"The CUDA collectives reduce Single, Double, Half and integer elements, not {elementType.Name}.";
 
     /// <summary>NCCL's op for a reduction; a mean is a sum that the provider then divides by the group size, as the CPU provider does.</summary>
     public static NcclRedOp ToNccl(ReduceOp op) => op switch

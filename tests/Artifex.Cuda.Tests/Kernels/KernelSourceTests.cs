@@ -46,6 +46,8 @@ public sealed class KernelSourceTests
         ("artifex_scale_f32", "float* x, long long n, float factor, int divide"),
         ("artifex_scale_f64", "double* x, long long n, double factor, int divide"),
         ("artifex_scale_f16", "unsigned short* x, long long n, float factor, int divide"),
+        ("artifex_canonical_nan_f32", "float* x, long long n"),
+        ("artifex_canonical_nan_f16", "unsigned short* x, long long n"),
     ];
 
     /// <summary>Calls that would round differently from the CPU provider: fused multiply-adds and fast-math intrinsics.</summary>

@@ -1,22 +1,26 @@
 using System.Runtime.InteropServices;
 
-namespace Artifex.Cpu.Runtime;
+namespace Artifex.Runtime;
 
 /// <summary>
-/// Pins the provider's own threads to cores on Linux (device k to core k mod P), as OpenMP's
+/// Pins the runtime's own threads to cores on Linux (device k to core k mod P), as OpenMP's
 /// <c>OMP_PROC_BIND=close</c> does for the native reference: a participant then keeps its core and its cache, and two
 /// participants never start out on one core while the other core idles. Set <c>ARTIFEX_CPU_PIN=0</c> to turn it off.
 /// </summary>
-internal static partial class ThreadAffinity
+public static partial class ThreadAffinity
 {
+    /// <summary>The environment variable that turns pinning off when set to <c>0</c>.</summary>
     public const string Variable = "ARTIFEX_CPU_PIN";
 
     private static readonly bool s_enabled =
         OperatingSystem.IsLinux() && !string.Equals(Environment.GetEnvironmentVariable(Variable), "0", StringComparison.Ordinal);
 
+    /// <summary>Gets whether threads are pinned (Linux, and not turned off).</summary>
     public static bool IsEnabled => s_enabled;
 
     /// <summary>Pins the calling thread to one core; returns false (and changes nothing) when pinning is off or fails.</summary>
+    /// <param name="index">The thread's index; it goes to core <c>index mod ProcessorCount</c>.</param>
+    /// <returns>True when the thread was pinned.</returns>
     public static unsafe bool TryPinCurrentThread(int index)
     {
         if (!s_enabled)

@@ -1,4 +1,4 @@
-namespace Artifex.Cpu.Runtime;
+namespace Artifex.Runtime;
 
 /// <summary>
 /// Splits a round's chunks into one contiguous part per thread. A thread first claims its own part, so the same
@@ -6,24 +6,31 @@ namespace Artifex.Cpu.Runtime;
 /// then it claims any part nobody has started, so a participant that is not scheduled, or a helper that is asleep,
 /// never stalls the round. Which thread runs a part never changes a result.
 /// </summary>
-internal sealed class PartClaims
+public sealed class PartClaims
 {
     private readonly int[] _claimed;
     private PaddedCounter _done;
     private int _chunks;
 
+    /// <summary>Initializes the claims for <paramref name="parts"/> threads (one part each).</summary>
+    /// <param name="parts">The number of parts, 1 or more.</param>
     public PartClaims(int parts)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parts, 1);
         _claimed = new int[parts];
     }
 
+    /// <summary>Gets the number of parts.</summary>
     public int Parts => _claimed.Length;
 
+    /// <summary>Gets whether every chunk of the round has been run.</summary>
     public bool IsDone => Volatile.Read(ref _done.Value) >= _chunks;
 
+    /// <summary>Gets the round's chunk count.</summary>
     public int Chunks => _chunks;
 
     /// <summary>Starts a round of <paramref name="chunks"/> chunks. Called when no thread is working on the previous round.</summary>
+    /// <param name="chunks">The number of chunks.</param>
     public void Reset(int chunks)
     {
         Array.Clear(_claimed);
@@ -32,6 +39,10 @@ internal sealed class PartClaims
     }
 
     /// <summary>Claims parts, own first, and runs their chunks. Returns true when this call finished the round's last chunk.</summary>
+    /// <typeparam name="TRunner">The chunk runner (a struct, so the loop is specialized).</typeparam>
+    /// <param name="self">The calling thread's own part.</param>
+    /// <param name="runner">Runs chunk ranges.</param>
+    /// <returns>True when this call ran the round's last chunk.</returns>
     public bool Work<TRunner>(int self, ref TRunner runner)
         where TRunner : struct, IChunkRunner
     {

@@ -1,38 +1,40 @@
 using System.Runtime.InteropServices;
-using Artifex.HostRuntime;
+using Artifex.Runtime;
 
 namespace Artifex.Mpi.Runtime;
 
 /// <summary>The collectives themselves: local reduction, one MPI call over the group's processes, copy back.</summary>
-internal sealed unsafe partial class MpiRendezvous
+internal sealed unsafe partial class MpiCollectiveExecutor
 {
-    protected override void Execute()
+    public override bool Start()
     {
-        HostCollectiveCall first = Calls[LocalRanks[0]];
+        CollectiveCall first = Rendezvous.Agreed;
         MpiCommunicator? communicator = Communicator();
-        bool reduces = first.Kind is HostCollectiveKind.AllReduce or HostCollectiveKind.ReduceScatter;
+        bool reduces = first.Kind is CollectiveKind.AllReduce or CollectiveKind.ReduceScatter;
         if (communicator is not null && reduces && first.ElementType == typeof(Half))
         {
-            throw new NotSupportedException($"{HostCollectiveCall.Name(first.Kind)} over axis {Description} spans processes, and MPI has no Half reduction: reduce in Single.");
+            throw new NotSupportedException($"{CollectiveCall.Name(first.Kind)} over axis {Description} spans processes, and MPI has no Half reduction: reduce in Single.");
         }
         switch (first.Kind)
         {
-            case HostCollectiveKind.AllReduce:
+            case CollectiveKind.AllReduce:
                 AllReduce(first, communicator);
                 break;
-            case HostCollectiveKind.AllGather:
+            case CollectiveKind.AllGather:
                 AllGather(first, communicator);
                 break;
-            case HostCollectiveKind.ReduceScatter:
+            case CollectiveKind.ReduceScatter:
                 ReduceScatter(first, communicator);
                 break;
-            case HostCollectiveKind.Broadcast:
+            case CollectiveKind.Broadcast:
                 Broadcast(first, communicator);
                 break;
             default:
                 communicator?.Barrier();
                 break;
         }
+
+        return false;
     }
 
     /// <summary>The group's communicator over its processes, looked up once per rendezvous (null inside one process).</summary>
@@ -47,7 +49,7 @@ internal sealed unsafe partial class MpiRendezvous
         return _communicator;
     }
 
-    private void AllReduce(HostCollectiveCall first, MpiCommunicator? communicator)
+    private void AllReduce(CollectiveCall first, MpiCommunicator? communicator)
     {
         // The lowest local rank's output accumulates: its input, then the other local inputs in rank order.
         int[] local = LocalRanks;
@@ -71,7 +73,7 @@ internal sealed unsafe partial class MpiRendezvous
         CopyToOtherOutputs(accumulator, first.OutputLength);
     }
 
-    private void AllGather(HostCollectiveCall first, MpiCommunicator? communicator)
+    private void AllGather(CollectiveCall first, MpiCommunicator? communicator)
     {
         int[] local = LocalRanks;
         long block = first.InputLength;
@@ -106,7 +108,7 @@ internal sealed unsafe partial class MpiRendezvous
         CopyToOtherOutputs(gathered, first.OutputLength);
     }
 
-    private void ReduceScatter(HostCollectiveCall first, MpiCommunicator? communicator)
+    private void ReduceScatter(CollectiveCall first, MpiCommunicator? communicator)
     {
         // The whole sum, then each local rank keeps its block: twice MPI's minimal traffic, but one code path for any layout.
         int[] local = LocalRanks;
@@ -128,7 +130,7 @@ internal sealed unsafe partial class MpiRendezvous
         }
     }
 
-    private void Broadcast(HostCollectiveCall first, MpiCommunicator? communicator)
+    private void Broadcast(CollectiveCall first, MpiCommunicator? communicator)
     {
         int[] local = LocalRanks;
         DeviceBuffer value = Calls[local[0]].Output!;

@@ -1,14 +1,15 @@
-namespace Artifex.Cpu.Runtime;
+namespace Artifex.Runtime;
 
 /// <summary>
 /// Wakes threads blocked in <see cref="Waiting.Until{TCondition}"/>. A notifier changes the shared state with an
 /// interlocked operation and then calls <see cref="Notify"/>, which takes the lock only when someone is blocked.
 /// </summary>
-internal sealed class WaitSignal
+public sealed class WaitSignal
 {
     private readonly object _gate = new();
     private int _waiters;
 
+    /// <summary>Wakes every blocked waiter; call it after changing the state their conditions read.</summary>
     public void Notify()
     {
         if (Volatile.Read(ref _waiters) != 0)
@@ -20,6 +21,10 @@ internal sealed class WaitSignal
         }
     }
 
+    /// <summary>Blocks for up to <paramref name="milliseconds"/> unless the condition already holds.</summary>
+    /// <typeparam name="TCondition">The condition type.</typeparam>
+    /// <param name="condition">The condition.</param>
+    /// <param name="milliseconds">The longest block.</param>
     public void Block<TCondition>(ref TCondition condition, int milliseconds)
         where TCondition : struct, IWaitCondition
     {

@@ -1,0 +1,162 @@
+using System.Runtime.ExceptionServices;
+
+namespace Artifex.Runtime;
+
+/// <summary>
+/// One run of an SPMD body over a mesh, on this process's devices of it: its participants, its rendezvous points and
+/// its failure state. A provider creates one per <see cref="DeviceProvider.RunSpmd"/> call and runs it on its
+/// <see cref="SpmdWorkerPool"/>.
+/// </summary>
+public sealed class SpmdRegion : ISpmdWork
+{
+    private readonly Action<SpmdContext> _body;
+    private readonly Dictionary<string, Rendezvous?[]> _rendezvous = new(StringComparer.Ordinal);
+    private readonly Lock _rendezvousLock = new();
+    private readonly WaitSignal _completionSignal = new();
+    private int _remaining;
+    private Exception? _failure;
+    private Device? _failedDevice;
+
+    /// <summary>Initializes a region.</summary>
+    /// <param name="mesh">The mesh; its devices must belong to the backend's provider.</param>
+    /// <param name="body">The per-device body.</param>
+    /// <param name="backend">The provider's part of the runtime.</param>
+    public SpmdRegion(Mesh mesh, Action<SpmdContext> body, SpmdBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(backend);
+        Mesh = mesh;
+        _body = body;
+        Backend = backend;
+        Timeout = backend.Provider.CollectiveTimeout;
+        LocalDeviceIndices = [.. Enumerable.Range(0, mesh.Size).Where(k => IsLocal(mesh.Devices[k]))];
+        _remaining = LocalDeviceIndices.Length;
+        Oversubscribed = LocalDeviceIndices.Length > Environment.ProcessorCount;
+    }
+
+    /// <summary>Gets the mesh.</summary>
+    public Mesh Mesh { get; }
+
+    /// <summary>Gets the provider's part of the runtime.</summary>
+    public SpmdBackend Backend { get; }
+
+    /// <summary>Gets how long a participant waits in a collective for the others.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Gets the mesh positions whose participants run in this process, ascending.</summary>
+    public int[] LocalDeviceIndices { get; }
+
+    /// <summary>
+    /// Gets the signal that collective waiters block on. Separate from the completion signal, so that a collective never
+    /// wakes the thread that waits for the whole region.
+    /// </summary>
+    public WaitSignal Signal { get; } = new();
+
+    /// <summary>Gets a value indicating whether there are more participants than cores, so waits must give up their core quickly.</summary>
+    public bool Oversubscribed { get; }
+
+    /// <summary>Gets how collective waiters spin, yield and block.</summary>
+    public WaitPolicy WaitPolicy => WaitPolicy.ForCollective(Oversubscribed);
+
+    /// <summary>Gets the first failure, or <see langword="null"/>.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>Gets whether a participant failed.</summary>
+    public bool IsAborted => Volatile.Read(ref _failure) is not null;
+
+    internal string AbortedMessage =>
+        $"The SPMD region over {Mesh} was aborted because the participant on {Volatile.Read(ref _failedDevice)} failed: {Failure?.Message}";
+
+    /// <summary>Runs the body for one participant on the calling (device) thread; never throws.</summary>
+    /// <param name="index">The participant's mesh position.</param>
+    public void Run(int index)
+    {
+        SpmdParticipant? participant = null;
+        try
+        {
+            participant = new SpmdParticipant(this, index);
+            Backend.OnEnter(participant);
+            participant.Bind();
+            _body(participant);
+            Backend.OnExit(participant);
+        }
+        catch (OperationCanceledException) when (IsAborted)
+        {
+            // Released because another participant failed first; that failure is what the region reports.
+        }
+        catch (Exception error)
+        {
+            Backend.OnParticipantFailed(error, Mesh.Devices[index]);
+            Abort(error, Mesh.Devices[index]);
+        }
+        finally
+        {
+            SpmdParticipant.Unbind();
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                _completionSignal.Notify();
+            }
+        }
+    }
+
+    /// <summary>Records the first failure and releases every waiting participant.</summary>
+    /// <param name="error">The failure.</param>
+    /// <param name="device">The device whose participant failed.</param>
+    /// <returns><paramref name="error"/>, for throwing.</returns>
+    public Exception Abort(Exception error, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (Interlocked.CompareExchange(ref _failure, error, null) is null)
+        {
+            Volatile.Write(ref _failedDevice, device);
+        }
+
+        Signal.Notify();
+        return error;
+    }
+
+    /// <summary>Throws when the region was aborted.</summary>
+    /// <exception cref="OperationCanceledException">A participant failed; its exception is the inner one.</exception>
+    public void ThrowIfAborted()
+    {
+        Exception? failure = Failure;
+        if (failure is not null)
+        {
+            throw new OperationCanceledException(AbortedMessage, failure);
+        }
+    }
+
+    /// <summary>Waits until every local participant has returned, then rethrows the first failure as it was thrown.</summary>
+    public void Complete()
+    {
+        var finished = new AllFinished(this);
+        Waiting.Until(ref finished, _completionSignal, WaitPolicy.Idle, long.MaxValue, region: null);
+        Exception? failure = Failure;
+        if (failure is not null)
+        {
+            ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+    }
+
+    internal bool IsLocal(Device device) => Backend.Provider.IsAddressable(device);
+
+    internal Rendezvous GetRendezvous(AxisGroup group)
+    {
+        lock (_rendezvousLock)
+        {
+            if (!_rendezvous.TryGetValue(group.Key, out Rendezvous?[]? groups))
+            {
+                groups = new Rendezvous?[group.GroupCount];
+                _rendezvous.Add(group.Key, groups);
+            }
+
+            return groups[group.GroupIndex] ??= new Rendezvous(this, group, Backend.CreateExecutor);
+        }
+    }
+
+    private readonly struct AllFinished(SpmdRegion region) : IWaitCondition
+    {
+        public bool IsSatisfied() => Volatile.Read(ref region._remaining) == 0;
+    }
+}
