@@ -362,7 +362,7 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
                 // Only addressable shards can exist across processes: place a global array (each process fills its own
                 // rows) and use its shards as the inputs.
                 Shards = bench.Place(inCount);
-                Inputs = [.. bench._local.Select(d => View(Shards.GetShard(d).Buffer))];
+                Inputs = [.. bench._local.Select(Shards.GetLocalBlock)];
                 _ownsInputs = false;
                 _ownedShards = Shards;
             }
@@ -386,10 +386,6 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
 
             _ownedShards?.Dispose();
         }
-
-        private static DeviceArray View(DeviceBuffer buffer) => buffer.ElementType == typeof(double) ? DeviceArray.View<double>(buffer, buffer.Length)
-            : buffer.ElementType == typeof(int) ? DeviceArray.View<int>(buffer, buffer.Length)
-            : DeviceArray.View<float>(buffer, buffer.Length);
     }
 
     private GlobalArray Wrap(DeviceArray[] arrays)

@@ -37,7 +37,7 @@ internal sealed class TrainingSteps(DeviceProvider provider, DeviceMeshManager m
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {step}: mean loss {losses.Average():0.0000}"));
             }
 
-            float[] w = ((GlobalArray<float>)weights["w"].Value).ToArray();
+            float[] w = weights["w"].Value.As<float>().ToArray();
             Console.WriteLine($"weights after {steps} steps: [{string.Join(", ", w.Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}] (target [1, 2, 3, 4])");
             return 0;
         }
@@ -51,9 +51,9 @@ internal sealed class TrainingSteps(DeviceProvider provider, DeviceMeshManager m
     /// <summary>Local mean-squared-error gradient on the host, all-reduced with DataParallel, then one SGD step.</summary>
     private Tree<DeviceArray> Step(SpmdContext context, Tree<DeviceArray> local, float[] losses)
     {
-        float[] x = ((DeviceArray<float>)local["batch"]["x"].Value).ToArray();
-        float[] y = ((DeviceArray<float>)local["batch"]["y"].Value).ToArray();
-        float[] w = ((DeviceArray<float>)local["weights"]["w"].Value).ToArray();
+        float[] x = local["batch"]["x"].Value.As<float>().ToArray();
+        float[] y = local["batch"]["y"].Value.As<float>().ToArray();
+        float[] w = local["weights"]["w"].Value.As<float>().ToArray();
         var gradient = new float[Features];
         float loss = 0;
         for (int r = 0; r < y.Length; r++)
@@ -74,7 +74,7 @@ internal sealed class TrainingSteps(DeviceProvider provider, DeviceMeshManager m
         losses[context.DeviceIndex] = loss;
         Tree<DeviceArray> grads = Tree.Dict<DeviceArray>(("w", DeviceArray.FromHost(context.Device, new HostArray<float>(gradient, Features))));
         Tree<DeviceArray> mean = dataParallel.AllReduceGradients(grads, ReduceOp.Mean, "batch");
-        float[] g = ((DeviceArray<float>)mean["w"].Value).ToArray();
+        float[] g = mean["w"].Value.As<float>().ToArray();
         grads.DisposeLeaves();
         mean.DisposeLeaves();
         return Tree.Dict<DeviceArray>(("w", DeviceArray.FromHost(context.Device, new HostArray<float>([.. w.Select((v, f) => v - (LearningRate * g[f]))], Features))));

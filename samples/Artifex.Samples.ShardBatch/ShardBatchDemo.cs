@@ -55,8 +55,8 @@ internal static class ShardBatchDemo
 
     private static Table BuildTable(Tree<GlobalArray> placed)
     {
-        var inputs = (GlobalArray<float>)placed["inputs"].Value;
-        var labels = (GlobalArray<int>)placed["labels"].Value;
+        var inputs = placed["inputs"].Value.As<float>();
+        var labels = placed["labels"].Value.As<int>();
         var table = new Table().AddColumns("device", "rows", "inputs (shard)", "labels (shard)", "replica");
         foreach (Shard shard in inputs.Shards)
         {

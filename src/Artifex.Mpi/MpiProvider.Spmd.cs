@@ -45,9 +45,8 @@ public sealed partial class MpiProvider
         string[] names = axisNames.ToArray();
         RunSpmd(mesh, context =>
         {
-            DeviceBuffer shard = array.GetShard(context.Device).Buffer;
-            DeviceArray view = View(shard);
-            context.AllReduce(view, view, op, context.GetAxisGroup(names));
+            DeviceArray block = array.GetLocalBlock(context.Device);
+            context.AllReduce(block, block, op, context.GetAxisGroup(names));
         });
     }
 
@@ -73,13 +72,6 @@ public sealed partial class MpiProvider
         Communicators.Dispose();
         _pool.Dispose();
     }
-
-    private static DeviceArray View(DeviceBuffer buffer) =>
-        buffer.ElementType == typeof(Half) ? DeviceArray.View<Half>(buffer, buffer.Length)
-        : buffer.ElementType == typeof(double) ? DeviceArray.View<double>(buffer, buffer.Length)
-        : buffer.ElementType == typeof(int) ? DeviceArray.View<int>(buffer, buffer.Length)
-        : buffer.ElementType == typeof(long) ? DeviceArray.View<long>(buffer, buffer.Length)
-        : DeviceArray.View<float>(buffer, buffer.Length);
 
     private void RequireEveryProcess(Mesh mesh)
     {

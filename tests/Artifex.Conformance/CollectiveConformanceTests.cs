@@ -203,9 +203,9 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             using DeviceArray a = Collectives.AllReduce(x, ReduceOp.Sum, "data");
             using DeviceArray b = Collectives.AllReduce(x, ReduceOp.Sum, "model");
             using DeviceArray c = Collectives.AllReduce(x, ReduceOp.Sum, ["model", "data"]);
-            overData[context.DeviceIndex] = ((DeviceArray<double>)a).ToArray()[0];
-            overModel[context.DeviceIndex] = ((DeviceArray<double>)b).ToArray()[0];
-            overBoth[context.DeviceIndex] = ((DeviceArray<double>)c).ToArray()[0];
+            overData[context.DeviceIndex] = a.As<double>().ToArray()[0];
+            overModel[context.DeviceIndex] = b.As<double>().ToArray()[0];
+            overBoth[context.DeviceIndex] = c.As<double>().ToArray()[0];
             tupleIndex[context.DeviceIndex] = context.GetAxisGroup(["model", "data"]).Rank;
         });
         for (int k = 0; k < 8; k++)
@@ -233,7 +233,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             using DeviceArray<int> x = DeviceArray.FromHost(context.Device, new HostArray<int>([r * 10, (r * 10) + 1], 2));
             using DeviceArray gathered = Collectives.AllGather(x, "data", tiled);
             shapes[r] = [.. gathered.Shape];
-            values[r] = ((DeviceArray<int>)gathered).ToArray();
+            values[r] = gathered.As<int>().ToArray();
         });
         Assert.All(shapes, s => Assert.Equal(tiled ? [8L] : [4L, 2], s));
         Assert.All(values, v => Assert.Equal([0, 1, 10, 11, 20, 21, 30, 31], v));
@@ -250,7 +250,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             using DeviceArray<float> x = DeviceArray.FromHost(context.Device, new HostArray<float>([.. Enumerable.Range(0, 8).Select(i => (float)(i * (r + 1)))], 8));
             using DeviceArray block = Collectives.PsumScatter(x, "data");
             Assert.Equal([2L], block.Shape);
-            blocks[r] = ((DeviceArray<float>)block).ToArray();
+            blocks[r] = block.As<float>().ToArray();
             using DeviceArray<float> odd = DeviceArray.FromHost(context.Device, new HostArray<float>([1, 2, 3], 3));
             ArgumentException error = Assert.Throws<ArgumentException>(() => Collectives.PsumScatter(odd, "data"));
             Assert.Contains("divisible by 4", error.Message, StringComparison.Ordinal);
@@ -274,7 +274,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             using DeviceArray<long> x = DeviceArray.FromHost(context.Device, new HostArray<long>([r, r * 100], 2));
             using DeviceArray b = Collectives.Broadcast(x, root, "data");
             Collectives.Barrier("data");
-            values[r] = ((DeviceArray<long>)b).ToArray();
+            values[r] = b.As<long>().ToArray();
         });
         Assert.All(values, v => Assert.Equal([root, root * 100L], v));
     });
@@ -412,11 +412,11 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         Tree<GlobalArray> doubled = Spmd.ShardMap(mesh, inputs, new PartitionSpec("data"), new PartitionSpec("data"), (_, local) => local);
         try
         {
-            var sum = (GlobalArray<float>)summed.Value;
+            var sum = summed.Value.As<float>();
             Assert.Equal([2L, 3], sum.Shape);
             float[] expected = [.. Enumerable.Range(0, 6).Select(i => data[i] + data[i + 6] + data[i + 12] + data[i + 18])];
             Assert.Equal(expected, sum.ToArray());
-            Assert.Equal(data, ((GlobalArray<float>)doubled.Value).ToArray());
+            Assert.Equal(data, doubled.Value.As<float>().ToArray());
         }
         finally
         {
@@ -436,7 +436,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             Assert.Equal([2L], local.Value.Shape);
             return Tree.Leaf(local.Value.Clone());
         });
-        Assert.Equal(Iota(4), ((GlobalArray<float>)outputs.Value).ToArray());
+        Assert.Equal(Iota(4), outputs.Value.As<float>().ToArray());
         outputs.DisposeLeaves();
         inputs.DisposeLeaves();
     });
@@ -460,7 +460,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             Assert.Equal([3L], local.Value.Shape);
             return Tree.Leaf(Collectives.AllReduce(local.Value, ReduceOp.Sum, "batch"));
         });
-        var result = (GlobalArray<float>)outputs.Value;
+        var result = outputs.Value.As<float>();
         Assert.Equal([4L, 3], result.Shape);
         float[] column = [18f, 22f, 26f];
         Assert.Equal([.. column, .. column, .. column, .. column], result.ToArray());
@@ -690,12 +690,12 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             {
                 for (int o = 0; o < s_allOps.Length; o++)
                 {
-                    using var y = (DeviceArray<float>)Collectives.AllReduce(x, s_allOps[o], axisSets[a]);
+                    using var y = Collectives.AllReduce(x, s_allOps[o], axisSets[a]).As<float>();
                     results[(a * s_allOps.Length) + o][k] = y.ToArray();
                 }
             }
 
-            using var g = (DeviceArray<float>)Collectives.AllGather(x, "model");
+            using var g = Collectives.AllGather(x, "model").As<float>();
             Assert.Equal([(long)modelSize, length], g.Shape);
             gathered[k] = g.ToArray();
         });
@@ -737,22 +737,22 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         {
             int rank = context.AxisIndex("data");
             using DeviceArray<int> x = DeviceArray.FromHost(context.Device, new HostArray<int>([.. Enumerable.Range(0, 6).Select(i => (100 * rank) + i)], 2, 3));
-            using var s = (DeviceArray<int>)Collectives.AllGather(x, "data");
-            using var t = (DeviceArray<int>)Collectives.AllGather(x, "data", tiled: true);
+            using var s = Collectives.AllGather(x, "data").As<int>();
+            using var t = Collectives.AllGather(x, "data", tiled: true).As<int>();
             stacked[rank] = s.ToArray();
             tiled[rank] = t.ToArray();
 
             using DeviceArray<long> b = DeviceArray.FromHost(context.Device, new HostArray<long>([.. Enumerable.Range(0, bigLength).Select(i => (1_000_000L * rank) + i)], bigLength));
-            using var bs = (DeviceArray<long>)Collectives.AllGather(b, "data", tiled: true);
+            using var bs = Collectives.AllGather(b, "data", tiled: true).As<long>();
             big[rank] = bs.ToArray();
 
             using DeviceArray<double> scalar = DeviceArray.FromHost(context.Device, new HostArray<double>([rank + 0.5]));
-            using var ss = (DeviceArray<double>)Collectives.AllGather(scalar, "data");
+            using var ss = Collectives.AllGather(scalar, "data").As<double>();
             scalars[rank] = ss.ToArray();
 
             using DeviceArray<float> nothing = DeviceArray.Allocate<float>(context.Device, 0, 3);
-            using var es = (DeviceArray<float>)Collectives.AllGather(nothing, "data");
-            using var et = (DeviceArray<float>)Collectives.AllGather(nothing, "data", tiled: true);
+            using var es = Collectives.AllGather(nothing, "data").As<float>();
+            using var et = Collectives.AllGather(nothing, "data", tiled: true).As<float>();
             empty[rank] = [.. es.ToArray(), .. et.ToArray()];
             shapes[rank] = [[.. s.Shape], [.. t.Shape], [.. bs.Shape], [.. ss.Shape], [.. es.Shape], [.. et.Shape]];
         });
@@ -799,11 +799,11 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         {
             int rank = context.AxisIndex("data");
             using DeviceArray<float> x = DeviceArray.FromHost(context.Device, new HostArray<float>(small[rank], 2L * n, 3));
-            using var y = (DeviceArray<float>)Collectives.PsumScatter(x, "data");
+            using var y = Collectives.PsumScatter(x, "data").As<float>();
             shapes[rank] = [.. y.Shape];
             smallResults[rank] = y.ToArray();
             using DeviceArray<float> big = DeviceArray.FromHost(context.Device, new HostArray<float>(large[rank], (long)n * block));
-            using var bigBlock = (DeviceArray<float>)Collectives.PsumScatter(big, "data");
+            using var bigBlock = Collectives.PsumScatter(big, "data").As<float>();
             largeResults[rank] = bigBlock.ToArray();
         });
 
@@ -851,7 +851,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             results[rank] = new long[n][];
             for (int root = 0; root < n; root++)
             {
-                using var y = (DeviceArray<long>)Collectives.Broadcast(x, root, "data");
+                using var y = Collectives.Broadcast(x, root, "data").As<long>();
                 results[rank][root] = y.ToArray();
             }
 
@@ -1316,13 +1316,13 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         var shapes = new long[4][];
         Tree<GlobalArray> outputs = Spmd.ShardMap(mesh, Tree.Leaf<GlobalArray>(batch), new PartitionSpec("data"), PartitionSpec.Replicated, (context, local) =>
         {
-            var block = (DeviceArray<float>)local.Value;
+            var block = local.Value.As<float>();
             shapes[context.DeviceIndex] = [.. block.Shape];
             return Tree.Leaf<DeviceArray>(Collectives.Psum(block, "data"));
         });
         try
         {
-            var sum = (GlobalArray<float>)outputs.Value;
+            var sum = outputs.Value.As<float>();
             float[] expected = [.. Enumerable.Range(0, 6).Select(i => ((data[i] + data[i + 6]) + data[i + 12]) + data[i + 18])];
             Assert.Equal([2L, 3], sum.Shape);
             Assert.True(sum.Sharding.IsFullyReplicated);
@@ -1354,9 +1354,9 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
                 ("summed_blocks", Collectives.AllReduce(local.Value, ReduceOp.Sum, "data"))));
         try
         {
-            var block = (GlobalArray<float>)outputs["block"].Value;
-            var sum = (GlobalArray<float>)outputs["sum"].Value;
-            var summed = (GlobalArray<float>)outputs["summed_blocks"].Value;
+            var block = outputs["block"].Value.As<float>();
+            var sum = outputs["sum"].Value.As<float>();
+            var summed = outputs["summed_blocks"].Value.As<float>();
             float[] expectedSum = [.. Enumerable.Range(0, 6).Select(i => ((data[i] + data[i + 6]) + data[i + 12]) + data[i + 18])];
             Assert.Equal([8L, 3], block.Shape);
             Assert.Equal(data, block.ToArray());
@@ -1380,7 +1380,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         var blocks = new float[4][];
         Tree<GlobalArray> outputs = Spmd.ShardMap(mesh, Tree.Leaf<GlobalArray>(batch), new PartitionSpec("data"), new PartitionSpec("data"), (context, local) =>
         {
-            var block = (DeviceArray<float>)local.Value;
+            var block = local.Value.As<float>();
             blocks[context.DeviceIndex] = block.ToArray();
             return Tree.Leaf<DeviceArray>(block); // a view of the resharded copy: must be copied out
         });
@@ -1391,7 +1391,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
                 Assert.Equal(data[(6 * k)..(6 * (k + 1))], blocks[k]);
             }
 
-            var output = (GlobalArray<float>)outputs.Value;
+            var output = outputs.Value.As<float>();
             Assert.Equal(new NamedSharding(mesh, new PartitionSpec("data")), output.Sharding);
             Assert.Equal(data, output.ToArray());
             Assert.Equal(data, batch.ToArray());
@@ -1413,8 +1413,8 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
             Tree.Dict<DeviceArray>(("input", local.Value), ("gathered", Collectives.AllGather(local.Value, "data", tiled: true))));
         try
         {
-            var input = (GlobalArray<int>)outputs["input"].Value;
-            var gathered = (GlobalArray<int>)outputs["gathered"].Value;
+            var input = outputs["input"].Value.As<int>();
+            var gathered = outputs["gathered"].Value.As<int>();
             Assert.Equal(data, input.ToArray());
             Assert.Equal([8L, 2], gathered.Shape);
             Assert.Equal([.. data, .. data], gathered.ToArray());
@@ -1443,8 +1443,8 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         });
         try
         {
-            var first = (GlobalArray<int>)outputs["first"].Value;
-            var second = (GlobalArray<int>)outputs["second"].Value;
+            var first = outputs["first"].Value.As<int>();
+            var second = outputs["second"].Value.As<int>();
             Assert.Equal(data, first.ToArray());
             Assert.Equal(data, second.ToArray());
             AssertNoSharedBuffers(batch, first, second);
@@ -1498,15 +1498,15 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         var shapes = new long[n][];
         Tree<GlobalArray> outputs = Spmd.PMap(provider, "batch", Tree.Dict(("x", HostArray.From(data, n, 3))), (context, local) =>
         {
-            var x = (DeviceArray<float>)local["x"].Value;
+            var x = local["x"].Value.As<float>();
             ranks[context.DeviceIndex] = Collectives.AxisIndex("batch");
             shapes[context.DeviceIndex] = [.. x.Shape];
             return Tree.Dict<DeviceArray>(("sum", Collectives.Psum(x, "batch")), ("self", x));
         });
         try
         {
-            var sum = (GlobalArray<float>)outputs["sum"].Value;
-            var self = (GlobalArray<float>)outputs["self"].Value;
+            var sum = outputs["sum"].Value.As<float>();
+            var self = outputs["self"].Value.As<float>();
             float total = n * (n + 1) / 2f;
             Assert.Equal([(long)n, 3], sum.Shape);
             Assert.Equal(Enumerable.Range(0, n).SelectMany(_ => new[] { total, 10f * total, 100f * total }), sum.ToArray());
@@ -1620,7 +1620,7 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         using DeviceArray<T> x = DeviceArray.FromHost(device, new HostArray<T>([value]));
         for (int i = 0; i < ops.Length; i++)
         {
-            using var y = (DeviceArray<T>)Collectives.AllReduce(x, ops[i], "data");
+            using var y = Collectives.AllReduce(x, ops[i], "data").As<T>();
             Assert.Empty(y.Shape);
             results[i] = y.ToArray()[0];
         }

@@ -334,6 +334,49 @@ public abstract class KernelConformanceTests : ProviderTestBase
 
     [Theory]
     [MemberData(nameof(Lengths))]
+    public void CanonicalizeNaN_EveryNaNPayloadBecomesTheCanonicalNaN_OtherValuesKeepTheirBits(int length) => WithProvider(1, provider =>
+    {
+        float[] values = Values(new Random(700 + length), length);
+        for (int i = 0; i < length; i += 3)
+        {
+            values[i] = BitConverter.Int32BitsToSingle(0x7FC00000 | (i + 1)); // a quiet NaN with a payload
+        }
+
+        if (length > 2)
+        {
+            (values[1], values[2]) = (-0f, float.NegativeInfinity);
+        }
+
+        using DeviceBuffer xb = Upload(provider, values);
+        provider.Kernels.CanonicalizeNaN(xb);
+        AssertBits([.. values.Select(static v => float.IsNaN(v) ? float.NaN : v)], Download(provider, xb), "canonical NaN");
+    });
+
+    [Theory]
+    [InlineData(0, -1)]
+    [InlineData(100, -1)]
+    [InlineData(100, 37)]
+    [InlineData(5000, 4999)]
+    public void ReproducibleFindOutsideWindow_FirstValueAbove2To30OrInfinite_NaNPasses(int length, int bad) => WithProvider(1, provider =>
+    {
+        float[] values = Values(new Random(length), length);
+        if (length > 0)
+        {
+            values[0] = float.NaN;
+        }
+
+        if (bad >= 0)
+        {
+            values[bad] = 2e9f;
+            values[^1] = float.PositiveInfinity;
+        }
+
+        using DeviceBuffer xb = Upload(provider, values);
+        Assert.Equal(bad, provider.Kernels.ReproducibleFindOutsideWindow(xb));
+    });
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
     public void Copy_CopiesBitsAndLeavesSourceUnchanged(int length) => WithProvider(1, provider =>
     {
         float[] source = Values(new Random(300 + length), length);

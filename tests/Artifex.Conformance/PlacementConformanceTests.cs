@@ -203,7 +203,7 @@ public abstract class PlacementConformanceTests : ProviderTestBase
             Assert.True(placed["extra"].IsEmpty);
             Assert.Equal(typeof(float), placed["inputs"].Value.ElementType);
             Assert.Equal(typeof(int), placed["targets"].Value.ElementType);
-            var targets = (GlobalArray<int>)placed["targets"].Value;
+            var targets = placed["targets"].Value.As<int>();
             Assert.Equal([3, 1], targets.GetShardData(provider.Devices[0]));
             Assert.Equal([4, 1], targets.GetShardData(provider.Devices[1]));
             Tree<HostArray> back = placed.ToHost();

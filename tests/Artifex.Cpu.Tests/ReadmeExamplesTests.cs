@@ -58,7 +58,7 @@ public sealed class ReadmeExamplesTests
             float g = context.DeviceIndex + 1;                                         // per-device gradients 1, 2, 3, 4
             Tree<DeviceArray> grads = Tree.Dict<DeviceArray>(("w", DeviceArray.FromHost(context.Device, new HostArray<float>([g, 2 * g], 2))));
             Tree<DeviceArray> mean = dp.AllReduceGradients(grads);                     // mean over "batch": [2.5, 5] everywhere
-            results[context.DeviceIndex] = ((DeviceArray<float>)mean["w"].Value).ToArray()[0];
+            results[context.DeviceIndex] = mean["w"].Value.As<float>().ToArray()[0];
             mean.DisposeLeaves();
             grads.DisposeLeaves();
         });

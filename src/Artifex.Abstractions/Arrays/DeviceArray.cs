@@ -96,6 +96,14 @@ public abstract class DeviceArray : IDisposable
         return new DeviceArray<T>(buffer, [.. shape], ownsBuffer: false);
     }
 
+    /// <summary>Gets this array with its element type known at compile time (no copy).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <returns>This array, typed.</returns>
+    /// <exception cref="InvalidCastException">The array holds another element type (both are named).</exception>
+    public DeviceArray<T> As<T>()
+        where T : unmanaged =>
+        this as DeviceArray<T> ?? throw new InvalidCastException($"{this} holds {ElementType.Name} elements, not {typeof(T).Name}.");
+
     /// <summary>Copies the array to a new host array.</summary>
     /// <returns>The host copy.</returns>
     public abstract HostArray ToHostArray();

@@ -151,6 +151,29 @@ public abstract class GlobalArray : IDisposable
         throw new ArgumentException($"Device {device} holds no shard of this array.", nameof(device));
     }
 
+    /// <summary>Gets this array with its element type known at compile time (no copy).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <returns>This array, typed.</returns>
+    /// <exception cref="InvalidCastException">The array holds another element type (both are named).</exception>
+    public GlobalArray<T> As<T>()
+        where T : unmanaged =>
+        this as GlobalArray<T> ?? throw new InvalidCastException($"{this} holds {ElementType.Name} elements, not {typeof(T).Name}.");
+
+    /// <summary>
+    /// Gets a device's block of the array as a device array of the shard's shape: what a region body computes on (JAX's
+    /// local block in <c>shard_map</c>). A view: it shares the shard's memory, and disposing it frees nothing.
+    /// </summary>
+    /// <param name="device">A device holding a shard, usually <see cref="SpmdContext.Device"/>.</param>
+    /// <returns>The block.</returns>
+    /// <exception cref="ArgumentException">The device holds no shard of this array.</exception>
+    /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>
+    public DeviceArray GetLocalBlock(Device device)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Shard shard = GetShard(device);
+        return ShardView(Shards.IndexOf(shard), shard.Shape);
+    }
+
     /// <summary>Gathers the array to host memory.</summary>
     /// <returns>A new host array holding the global value.</returns>
     /// <exception cref="ObjectDisposedException">The array has been disposed.</exception>

@@ -106,6 +106,12 @@ public sealed class GlobalArray<T> : GlobalArray
         return data;
     }
 
+    /// <summary>Gets a device's block of the array, typed; see <see cref="GlobalArray.GetLocalBlock(Device)"/>.</summary>
+    /// <param name="device">A device holding a shard.</param>
+    /// <returns>The block (a view of the shard's memory).</returns>
+    /// <exception cref="ArgumentException">The device holds no shard of this array.</exception>
+    public new DeviceArray<T> GetLocalBlock(Device device) => (DeviceArray<T>)base.GetLocalBlock(device);
+
     /// <inheritdoc/>
     public override HostArray ToHostArray() => new HostArray<T>(ToArray(), [.. Shape]);
 

@@ -20,4 +20,10 @@ public sealed class AmbientCollectives : ICollectives
 
     /// <inheritdoc/>
     public DeviceArray AllGather(DeviceArray x, string axisName) => Collectives.AllGather(x, axisName);
+
+    /// <inheritdoc/>
+    public void AllReduceInPlace(DeviceArray x, ReduceOp op, string axisName, Determinism determinism) => Collectives.AllReduceInPlace(x, op, axisName, determinism);
+
+    /// <inheritdoc/>
+    public int AxisSize(string axisName) => Collectives.AxisSize(axisName);
 }

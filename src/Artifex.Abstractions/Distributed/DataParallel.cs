@@ -127,8 +127,8 @@ public sealed partial class DataParallel
             return gradients;
         }
 
-        return BucketSizeBytes > 0 && _collectives is AmbientCollectives
-            ? GradientBuckets.AllReduce(gradients, reduceType, axisName, BucketSizeBytes)
+        return BucketSizeBytes > 0
+            ? GradientBuckets.AllReduce(_collectives, gradients, reduceType, axisName, BucketSizeBytes)
             : MapOwned(gradients, leaf => reduceType == ReduceOp.Mean ? _collectives.Pmean(leaf, axisName) : _collectives.Psum(leaf, axisName));
     }
 
@@ -143,7 +143,7 @@ public sealed partial class DataParallel
     /// <param name="axisName">The axis to reduce over.</param>
     /// <param name="determinism">The bitwise promise.</param>
     /// <returns>New arrays of the reduced gradients; the caller owns them.</returns>
-    /// <exception cref="NotSupportedException">Reproducible with Double leaves, or with collectives other than the ambient ones.</exception>
+    /// <exception cref="NotSupportedException">Reproducible with Double leaves.</exception>
     /// <exception cref="ArgumentException">Max or Min; or, when reproducible, a gradient element outside the window (named).</exception>
     public Tree<DeviceArray> AllReduceGradients(Tree<DeviceArray> gradients, ReduceOp reduceType, string axisName, Determinism determinism)
     {
@@ -159,17 +159,12 @@ public sealed partial class DataParallel
             throw new ArgumentException(UnsupportedReduceType(reduceType.ToString()), nameof(reduceType));
         }
 
-        if (_collectives is not AmbientCollectives)
-        {
-            throw new NotSupportedException("Reproducible gradient reduction runs on the built-in collectives only, not on a custom ICollectives.");
-        }
-
         return MapOwned(gradients, leaf =>
         {
             DeviceArray reduced = leaf.Clone();
             try
             {
-                Collectives.AllReduceInPlace(reduced, reduceType, axisName, determinism);
+                _collectives.AllReduceInPlace(reduced, reduceType, axisName, determinism);
                 return reduced;
             }
             catch
@@ -200,11 +195,10 @@ public sealed partial class DataParallel
     /// <returns>New arrays the caller owns.</returns>
     /// <remarks>
     /// Computed as: every element scaled by the participant's weight, summed in rank order (the same deterministic
-    /// collective), then divided once by the rank-order sum of the weights. Uses the real collectives of the region.
+    /// collective), then divided once by the rank-order sum of the weights.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="weight"/> is negative, NaN or infinite.</exception>
     /// <exception cref="InvalidOperationException">Outside a region that binds the axis, or the weights sum to zero.</exception>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "An instance member beside AllReduceGradients.")]
     public Tree<DeviceArray> AllReduceGradientsWeighted(Tree<DeviceArray> gradients, double weight, string axisName = "batch")
     {
         ArgumentNullException.ThrowIfNull(gradients);
@@ -214,18 +208,18 @@ public sealed partial class DataParallel
             throw new ArgumentOutOfRangeException(nameof(weight), weight, "A weight is a finite, non-negative sample count.");
         }
 
-        _ = Collectives.AxisSize(axisName);
+        _ = _collectives.AxisSize(axisName);
         if (gradients.LeafCount == 0)
         {
             return gradients;
         }
 
-        SpmdContext context = SpmdContext.Current!;
-        DeviceProvider provider = context.Device.Provider!;
+        DeviceArray first = gradients.Leaves()[0];
+        DeviceProvider provider = first.Buffer.Provider;
         double total;
-        using (DeviceArray<double> w = DeviceArray.FromHost(context.Device, (HostArray<double>)HostArray.Scalar(weight)))
+        using (DeviceArray<double> w = DeviceArray.FromHost(first.Device, (HostArray<double>)HostArray.Scalar(weight)))
         {
-            Collectives.AllReduceInPlace(w, ReduceOp.Sum, axisName);
+            _collectives.AllReduceInPlace(w, ReduceOp.Sum, axisName, Determinism.RankOrdered);
             total = w.ToArray()[0];
         }
 
@@ -240,7 +234,7 @@ public sealed partial class DataParallel
             try
             {
                 provider.Scale(scaled.Buffer, weight);
-                Collectives.AllReduceInPlace(scaled, ReduceOp.Sum, axisName);
+                _collectives.AllReduceInPlace(scaled, ReduceOp.Sum, axisName, Determinism.RankOrdered);
                 provider.Divide(scaled.Buffer, total);
                 return scaled;
             }

@@ -16,10 +16,10 @@ internal static class GradientBuckets
     /// </summary>
     private const long LargeLeafBytes = 256 * 1024;
 
-    public static Tree<DeviceArray> AllReduce(Tree<DeviceArray> gradients, ReduceOp op, string axisName, long bucketSizeBytes)
+    public static Tree<DeviceArray> AllReduce(ICollectives collectives, Tree<DeviceArray> gradients, ReduceOp op, string axisName, long bucketSizeBytes)
     {
         // Resolve the axis first, so that outside a region the error is JAX's unbound-name text.
-        _ = Collectives.AxisSize(axisName);
+        _ = collectives.AxisSize(axisName);
         ImmutableArray<DeviceArray> leaves = gradients.Leaves();
         var results = new DeviceArray?[leaves.Length];
         try
@@ -28,7 +28,7 @@ internal static class GradientBuckets
             while (start < leaves.Length)
             {
                 int end = BucketEnd(leaves, start, bucketSizeBytes);
-                ReduceBucket(leaves, start, end, results, op, axisName);
+                ReduceBucket(collectives, leaves, start, end, results, op, axisName);
                 start = end;
             }
         }
@@ -67,11 +67,11 @@ internal static class GradientBuckets
         return end;
     }
 
-    private static void ReduceBucket(ImmutableArray<DeviceArray> leaves, int start, int end, DeviceArray?[] results, ReduceOp op, string axisName)
+    private static void ReduceBucket(ICollectives collectives, ImmutableArray<DeviceArray> leaves, int start, int end, DeviceArray?[] results, ReduceOp op, string axisName)
     {
         if (end - start == 1)
         {
-            results[start] = Collectives.AllReduce(leaves[start], op, axisName);
+            results[start] = op == ReduceOp.Mean ? collectives.Pmean(leaves[start], axisName) : collectives.Psum(leaves[start], axisName);
             return;
         }
 
@@ -90,7 +90,7 @@ internal static class GradientBuckets
             offset += leaves[i].Length;
         }
 
-        Collectives.AllReduceInPlace(bucket, op, axisName);
+        collectives.AllReduceInPlace(bucket, op, axisName, Determinism.RankOrdered);
         offset = 0;
         for (int i = start; i < end; i++)
         {

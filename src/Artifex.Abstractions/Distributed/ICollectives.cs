@@ -1,8 +1,9 @@
 namespace Artifex.Distributed;
 
 /// <summary>
-/// The collectives <see cref="DataParallel"/> and <see cref="DistributedMetrics"/> call, one call per leaf with the axis
-/// name: the seam that lets the original's mock-based tests be written, and that a provider can replace.
+/// The collectives <see cref="DataParallel"/> and <see cref="DistributedMetrics"/> call, with the axis name: their one
+/// way to reach a collective, so a test double sees every call they make (the bucketed gradient path included), and an
+/// application can replace it.
 /// </summary>
 /// <remarks>The default, <see cref="AmbientCollectives"/>, runs <see cref="Collectives"/> in the current SPMD region.</remarks>
 public interface ICollectives
@@ -36,4 +37,20 @@ public interface ICollectives
     /// <param name="axisName">The axis name.</param>
     /// <returns>A new array of shape <c>(n, …)</c> the caller owns.</returns>
     DeviceArray AllGather(DeviceArray x, string axisName);
+
+    /// <summary>
+    /// Reduces <paramref name="x"/> over an axis in place, with a choice of <see cref="Determinism"/>: the allocation-free
+    /// path of gradient buckets, the weighted mean and reproducible reductions.
+    /// </summary>
+    /// <param name="x">This participant's value; overwritten with the result.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisName">The axis name.</param>
+    /// <param name="determinism">The bitwise promise.</param>
+    void AllReduceInPlace(DeviceArray x, ReduceOp op, string axisName, Determinism determinism);
+
+    /// <summary>Gets the size of an axis (JAX <c>lax.axis_size</c>).</summary>
+    /// <param name="axisName">The axis name.</param>
+    /// <returns>The number of participants along the axis.</returns>
+    /// <exception cref="InvalidOperationException">Outside a region that binds the axis ("unbound axis name: …").</exception>
+    int AxisSize(string axisName);
 }

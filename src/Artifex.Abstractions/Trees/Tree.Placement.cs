@@ -62,4 +62,29 @@ public static partial class Tree
         ArgumentNullException.ThrowIfNull(tree);
         return tree.Map(static array => array.ToHostArray());
     }
+
+    /// <summary>
+    /// Inside an SPMD region: every leaf's block on a device, as device arrays of the shards' shapes (views of the shards'
+    /// memory; disposing them frees nothing). The typed way into a region's data: <c>blocks["x"].Value.As&lt;float&gt;()</c>.
+    /// </summary>
+    /// <param name="tree">The tree of global arrays.</param>
+    /// <param name="device">A device holding a shard of every leaf, usually <see cref="SpmdContext.Device"/>.</param>
+    /// <returns>A tree of the same structure holding the blocks.</returns>
+    /// <exception cref="ArgumentException">The device holds no shard of a leaf (named by its path).</exception>
+    public static Tree<DeviceArray> LocalBlocks(this Tree<GlobalArray> tree, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentNullException.ThrowIfNull(device);
+        return tree.MapWithPath((path, array) =>
+        {
+            try
+            {
+                return array.GetLocalBlock(device);
+            }
+            catch (ArgumentException error)
+            {
+                throw new ArgumentException(ErrorMessages.AtLeaf(error.Message, path), nameof(tree), error);
+            }
+        });
+    }
 }

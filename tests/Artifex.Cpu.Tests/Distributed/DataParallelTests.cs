@@ -48,7 +48,7 @@ public sealed class DataParallelTests
             Assert.True(placed["none"].IsEmpty);
             Assert.Equal([4L * n, 2], placed["inputs"].Value.Shape);
             Assert.Equal([4L * n], placed["targets"].Value.Shape);
-            var x = (GlobalArray<float>)placed["inputs"].Value;
+            var x = placed["inputs"].Value.As<float>();
             for (int k = 0; k < n; k++)
             {
                 Assert.Equal(inputs[(8 * k)..(8 * (k + 1))], x.GetShardData(provider.Devices[k]));
@@ -85,7 +85,7 @@ public sealed class DataParallelTests
         NamedSharding sharding = dp.CreateDataParallelSharding(new DeviceMeshManager(provider).CreateDataParallelMesh());
         Tree<GlobalArray> placed = dp.ShardBatch(Tree.Dict(("epoch", HostArray.Scalar(5)), ("x", HostArray.From(new float[4], 4))), sharding);
         Assert.True(placed["epoch"].Value.Sharding.IsFullyReplicated);
-        Assert.All(placed["epoch"].Value.Shards, s => Assert.Equal([5], ((GlobalArray<int>)placed["epoch"].Value).GetShardData(s.Device)));
+        Assert.All(placed["epoch"].Value.Shards, s => Assert.Equal([5], placed["epoch"].Value.As<int>().GetShardData(s.Device)));
         placed.DisposeLeaves();
     }
 
@@ -116,7 +116,7 @@ public sealed class DataParallelTests
         float[] w = [.. Enumerable.Range(0, 12).Select(i => (float)i)];
         Tree<HostArray> state = Tree.Dict<HostArray>(("w", HostArray.From(w, 4, 3)), ("step", HostArray.Scalar(7)), ("mu", HostArray.From(new float[2], 2)));
         Tree<GlobalArray> placed = dp.ShardModelState(state, mesh, ParamSharding.Shard);
-        var weights = (GlobalArray<float>)placed["w"].Value;
+        var weights = placed["w"].Value.As<float>();
         Assert.Equal(new PartitionSpec("data"), ((NamedSharding)weights.Sharding).Spec);
         Assert.Equal(w[..6], weights.GetShardData(mesh[0, 1]));
         Assert.Equal(w[6..], weights.GetShardData(mesh[1, 0]));
@@ -134,14 +134,41 @@ public sealed class DataParallelTests
         using var provider = new CpuProvider(1);
         using DeviceArray<float> leaf = DeviceArray.FromHost(provider.Devices[0], (HostArray<float>)HostArray.Scalar(4f));
         var mock = new RecordingCollectives().Returning("pmean", 2f).Returning("psum", 8f);
-        var dp = new DataParallel(mock);
+        var dp = new DataParallel(mock, bucketSizeBytes: 0);
         Tree<DeviceArray> mean = dp.AllReduceGradients(leaf, ReduceOp.Mean);
         Tree<DeviceArray> sum = dp.AllReduceGradients(Tree.Dict<DeviceArray>(("a", leaf), ("b", leaf)), "sum", "custom");
-        Assert.Equal([2f], ((DeviceArray<float>)mean.Value).ToArray());
-        Assert.Equal([8f], ((DeviceArray<float>)sum["b"].Value).ToArray());
+        Assert.Equal([2f], mean.Value.As<float>().ToArray());
+        Assert.Equal([8f], sum["b"].Value.As<float>().ToArray());
         Assert.Equal([("pmean", "batch"), ("psum", "custom"), ("psum", "custom")], mock.Calls);
         mean.DisposeLeaves();
         sum.DisposeLeaves();
+    }
+
+    [Fact]
+    public void AllReduceGradients_Bucketed_TheTestDoubleSeesTheProductionPath()
+    {
+        using var provider = new CpuProvider(1);
+        using DeviceArray<float> a = DeviceArray.FromHost(provider.Devices[0], new HostArray<float>([1f, 2f], 2));
+        using DeviceArray<float> b = DeviceArray.FromHost(provider.Devices[0], new HostArray<float>([3f, 4f, 5f], 3));
+        var mock = new RecordingCollectives().Returning("all_reduce_in_place", 7f);
+        Tree<DeviceArray> reduced = new DataParallel(mock).AllReduceGradients(Tree.Dict<DeviceArray>(("a", a), ("b", b)), ReduceOp.Mean, "data");
+        Assert.Equal([("axis_size", "data"), ("all_reduce_in_place(Mean, RankOrdered, 5)", "data")], mock.Calls);
+        Assert.Equal([7f, 7f], reduced["a"].Value.As<float>().ToArray());
+        Assert.Equal([7f, 7f, 7f], reduced["b"].Value.As<float>().ToArray());
+        reduced.DisposeLeaves();
+        Assert.Equal(2, provider.LiveBufferCount);
+    }
+
+    [Fact]
+    public void AllReduceGradientsWeighted_GoesThroughTheCollectivesSeam()
+    {
+        using var provider = new CpuProvider(1);
+        using DeviceArray<float> g = DeviceArray.FromHost(provider.Devices[0], new HostArray<float>([1f, 2f], 2));
+        var mock = new RecordingCollectives().Returning("all_reduce_in_place", 4f);
+        Tree<DeviceArray> reduced = new DataParallel(mock).AllReduceGradientsWeighted(g, weight: 3, "data");
+        Assert.Equal([("axis_size", "data"), ("all_reduce_in_place(Sum, RankOrdered, 1)", "data"), ("all_reduce_in_place(Sum, RankOrdered, 2)", "data")], mock.Calls);
+        Assert.Equal([1f, 1f], reduced.Value.As<float>().ToArray());
+        reduced.DisposeLeaves();
     }
 
     [Theory]
@@ -224,7 +251,7 @@ public sealed class DataParallelTests
         {
             using DeviceArray<float> g = DeviceArray.FromHost(context.Device, new HostArray<float>([context.DeviceIndex + 1f], 1));
             Tree<DeviceArray> mean = new DataParallel().AllReduceGradients(g, ReduceOp.Mean, "data");
-            results[context.DeviceIndex] = ((DeviceArray<float>)mean.Value).ToArray()[0];
+            results[context.DeviceIndex] = mean.Value.As<float>().ToArray()[0];
             mean.DisposeLeaves();
         });
         Assert.Equal([2f, 3f, 2f, 3f], results);
@@ -270,7 +297,7 @@ public sealed class DataParallelTests
             ("kernel", DeviceArray.FromHost(device, new HostArray<float>([v, -v, 0.5f * v, 3 * v], 2, 2))))),
         ("scale", DeviceArray.FromHost(device, (HostArray<float>)HostArray.Scalar(v))));
 
-    private static float[] Flatten(Tree<DeviceArray> tree) => [.. tree.Leaves().SelectMany(static l => ((DeviceArray<float>)l).ToArray())];
+    private static float[] Flatten(Tree<DeviceArray> tree) => [.. tree.Leaves().SelectMany(static l => l.As<float>().ToArray())];
 
     private static float[] Flatten(float v) => [v, 2 * v, v, -v, 0.5f * v, 3 * v, v];
 

@@ -54,7 +54,7 @@ public sealed class DataParallelTrainingTests
                 state = next;
             }
 
-            return [((GlobalArray<float>)state["b"].Value).ToArray()[0], .. ((GlobalArray<float>)state["w"].Value).ToArray()];
+            return [state["b"].Value.As<float>().ToArray()[0], .. state["w"].Value.As<float>().ToArray()];
         }
         finally
         {
@@ -66,10 +66,10 @@ public sealed class DataParallelTrainingTests
     /// <summary>Mean-squared-error gradient of the local block on the host, all-reduced, then one SGD step.</summary>
     private static Tree<DeviceArray> Step(DataParallel dp, Tree<DeviceArray> local)
     {
-        float[] x = ((DeviceArray<float>)local["batch"]["x"].Value).ToArray();
-        float[] y = ((DeviceArray<float>)local["batch"]["y"].Value).ToArray();
-        float b = ((DeviceArray<float>)local["state"]["b"].Value).ToArray()[0];
-        float[] w = ((DeviceArray<float>)local["state"]["w"].Value).ToArray();
+        float[] x = local["batch"]["x"].Value.As<float>().ToArray();
+        float[] y = local["batch"]["y"].Value.As<float>().ToArray();
+        float b = local["state"]["b"].Value.As<float>().ToArray()[0];
+        float[] w = local["state"]["w"].Value.As<float>().ToArray();
         int rows = y.Length;
         var gw = new float[Features];
         float gb = 0;
@@ -94,8 +94,8 @@ public sealed class DataParallelTrainingTests
             ("w", DeviceArray.FromHost(device, new HostArray<float>(gw, Features))));
         Tree<DeviceArray> mean = dp.AllReduceGradients(grads, ReduceOp.Mean, "batch");
         grads.DisposeLeaves();
-        float meanB = ((DeviceArray<float>)mean["b"].Value).ToArray()[0];
-        float[] meanW = ((DeviceArray<float>)mean["w"].Value).ToArray();
+        float meanB = mean["b"].Value.As<float>().ToArray()[0];
+        float[] meanW = mean["w"].Value.As<float>().ToArray();
         mean.DisposeLeaves();
         return Tree.Dict<DeviceArray>(
             ("b", DeviceArray.FromHost(device, (HostArray<float>)HostArray.Scalar(b - (LearningRate * meanB)))),

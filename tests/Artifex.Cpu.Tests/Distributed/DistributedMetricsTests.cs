@@ -18,7 +18,7 @@ public sealed class DistributedMetricsTests
         AssertSingle(5f, metrics.ReduceMax(tree));
         AssertSingle(1f, metrics.ReduceMin(tree));
         Tree<DeviceArray> gathered = metrics.AllGather(tree, "my_axis");
-        Assert.Equal([1f, 2f], ((DeviceArray<float>)gathered["loss"].Value).ToArray());
+        Assert.Equal([1f, 2f], gathered["loss"].Value.As<float>().ToArray());
         gathered.DisposeLeaves();
         Assert.Equal([("pmean", "custom_axis"), ("psum", "batch"), ("pmax", "batch"), ("pmin", "batch"), ("all_gather", "my_axis")], mock.Calls);
         Assert.Equal(1, provider.LiveBufferCount);
@@ -78,7 +78,7 @@ public sealed class DistributedMetricsTests
             rows[context.DeviceIndex] =
             [
                 Value(mean["loss"]), Value(sum["nested"]["count"]), Value(max["loss"]), Value(min["loss"]),
-                Value(custom["loss"]), Value(custom["nested"]["count"]), .. ((DeviceArray<float>)gathered["loss"].Value).ToArray(),
+                Value(custom["loss"]), Value(custom["nested"]["count"]), .. gathered["loss"].Value.As<float>().ToArray(),
             ];
             foreach (Tree<DeviceArray> t in new[] { mean, sum, max, min, custom, gathered, metrics })
             {
@@ -126,7 +126,7 @@ public sealed class DistributedMetricsTests
 
     private static DeviceArray<float> Scalar(DeviceProvider provider, float v) => DeviceArray.FromHost(provider.Devices[0], (HostArray<float>)HostArray.Scalar(v));
 
-    private static float Value(Tree<DeviceArray> leaf) => ((DeviceArray<float>)leaf.Value).ToArray()[0];
+    private static float Value(Tree<DeviceArray> leaf) => leaf.Value.As<float>().ToArray()[0];
 
     private static void AssertSingle(float expected, Tree<DeviceArray> tree)
     {

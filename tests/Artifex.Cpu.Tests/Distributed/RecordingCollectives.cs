@@ -4,7 +4,8 @@ namespace Artifex.Cpu.Tests.Distributed;
 
 /// <summary>
 /// A mock collectives back-end, the analogue of the original's <c>mock.patch("jax.lax.pmean", return_value=…)</c>:
-/// every call returns a new array on the leaf's device holding the configured value, and is recorded.
+/// every call returns a new array on the leaf's device holding the configured value (an in-place call fills the array
+/// with it), and is recorded.
 /// </summary>
 public sealed class RecordingCollectives : ICollectives
 {
@@ -27,6 +28,28 @@ public sealed class RecordingCollectives : ICollectives
     public DeviceArray Pmin(DeviceArray x, string axisName) => Record("pmin", x, axisName);
 
     public DeviceArray AllGather(DeviceArray x, string axisName) => Record("all_gather", x, axisName);
+
+    /// <summary>Records the call with the op, determinism and length, and fills <paramref name="x"/> with the configured value.</summary>
+    public void AllReduceInPlace(DeviceArray x, ReduceOp op, string axisName, Determinism determinism)
+    {
+        string method = FormattableString.Invariant($"all_reduce_in_place({op}, {determinism}, {x.Length})");
+        Calls.Add((method, axisName));
+        float value = _returns.TryGetValue("all_reduce_in_place", out float[]? v) ? v[0] : throw new InvalidOperationException($"{method} was not expected");
+        if (x.ElementType == typeof(double))
+        {
+            x.Buffer.Provider.CopyFromHost<double>([.. Enumerable.Repeat((double)value, checked((int)x.Length))], x.Buffer);
+        }
+        else
+        {
+            x.Buffer.Provider.CopyFromHost<float>([.. Enumerable.Repeat(value, checked((int)x.Length))], x.Buffer);
+        }
+    }
+
+    public int AxisSize(string axisName)
+    {
+        Calls.Add(("axis_size", axisName));
+        return 2;
+    }
 
     private DeviceArray<float> Record(string method, DeviceArray x, string axisName)
     {

@@ -21,8 +21,8 @@ public sealed class WeightedMeanTests
             Tree<DeviceArray> grads = Tree.Dict<DeviceArray>(("g", DeviceArray.FromHost(context.Device, (HostArray<double>)HostArray.Scalar(samples[k].Average()))));
             Tree<DeviceArray> w = new DataParallel().AllReduceGradientsWeighted(grads, batchSizes[k]);
             Tree<DeviceArray> m = new DataParallel().AllReduceGradients(grads);
-            weighted[k] = ((DeviceArray<double>)w["g"].Value).ToArray()[0];
-            plain[k] = ((DeviceArray<double>)m["g"].Value).ToArray()[0];
+            weighted[k] = w["g"].Value.As<double>().ToArray()[0];
+            plain[k] = m["g"].Value.As<double>().ToArray()[0];
             w.DisposeLeaves();
             m.DisposeLeaves();
             grads.DisposeLeaves();
