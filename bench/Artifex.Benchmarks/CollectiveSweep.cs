@@ -265,7 +265,7 @@ internal static class CollectiveSweep
     private static unsafe nint PointerOf(DeviceBuffer buffer)
     {
         // The probe must touch exactly the collective's memory; the CPU buffer exposes its pointer internally.
-        return (nint)((Artifex.Cpu.CpuBuffer)buffer).Pointer;
+        return (nint)((Artifex.Cpu.CpuBuffer)buffer).Address;
     }
 
     private static string Size(long bytes) => bytes >= 1 << 20 ? $"{bytes >> 20} MiB" : $"{bytes >> 10} KiB";

@@ -290,7 +290,7 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
         var pointers = new float*[large.Length];
         for (int k = 0; k < large.Length; k++)
         {
-            pointers[k] = (float*)((CpuBuffer)large[k].Buffer).Pointer;
+            pointers[k] = (float*)((CpuBuffer)large[k].Buffer).Address;
         }
 
         probe.Prepare(pointers, floats);

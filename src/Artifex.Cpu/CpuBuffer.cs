@@ -1,7 +1,7 @@
 namespace Artifex.Cpu;
 
 /// <summary>A buffer of an emulated CPU device: 64-byte aligned native memory, off the GC heap.</summary>
-internal sealed unsafe class CpuBuffer : DeviceBuffer
+public sealed unsafe class CpuBuffer : DeviceBuffer
 {
     /// <summary>The alignment of every buffer: one cache line, and one Vector512.</summary>
     public const int Alignment = 64;
@@ -9,7 +9,7 @@ internal sealed unsafe class CpuBuffer : DeviceBuffer
     private readonly void* _pointer;
     private readonly CpuMemoryPool _pool;
 
-    public CpuBuffer(DeviceProvider provider, CpuMemoryPool pool, Device device, Type elementType, int elementSize, long length)
+    internal CpuBuffer(DeviceProvider provider, CpuMemoryPool pool, Device device, Type elementType, int elementSize, long length)
         : base(provider, device, elementType, elementSize, length)
     {
         _pool = pool;
@@ -20,10 +20,16 @@ internal sealed unsafe class CpuBuffer : DeviceBuffer
 
     private nuint AllocationBytes => (nuint)Math.Max(SizeInBytes, 1);
 
-    public void* Pointer => _pointer;
+    /// <summary>Gets the address of the first element: 64-byte aligned, valid until the buffer is disposed.</summary>
+    public void* Address => _pointer;
 
+    /// <summary>Gets the elements as a span (buffers of up to <see cref="int.MaxValue"/> elements).</summary>
+    /// <typeparam name="T">The element type, the buffer's own.</typeparam>
+    /// <returns>The span; valid until the buffer is disposed.</returns>
+    /// <exception cref="OverflowException">The buffer holds more than <see cref="int.MaxValue"/> elements.</exception>
     public Span<T> AsSpan<T>()
         where T : unmanaged => new(_pointer, checked((int)Length));
 
+    /// <inheritdoc/>
     protected override void Free() => _pool.Return(_pointer, AllocationBytes);
 }

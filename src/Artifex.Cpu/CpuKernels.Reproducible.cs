@@ -3,13 +3,15 @@ using Artifex.Cpu.Kernels;
 namespace Artifex.Cpu;
 
 /// <summary>The reproducible-sum kernels (<see cref="ReproducibleSum.Version"/>) on CPU buffers.</summary>
-internal sealed unsafe partial class CpuKernels
+public sealed unsafe partial class CpuKernels
 {
+    /// <inheritdoc/>
     protected override void ReproducibleResetCore(DeviceBuffer state) => ReproducibleKernels.Reset(Doubles(state), state.Length / 3);
 
+    /// <inheritdoc/>
     protected override void ReproducibleDepositCore(DeviceBuffer state, DeviceBuffer values)
     {
-        void* pointer = ((CpuBuffer)values).Pointer;
+        void* pointer = ((CpuBuffer)values).Address;
         if (values.ElementType == typeof(Half))
         {
             ReproducibleKernels.Deposit(Doubles(state), (Half*)pointer, values.Length);
@@ -20,14 +22,16 @@ internal sealed unsafe partial class CpuKernels
         }
     }
 
+    /// <inheritdoc/>
     protected override long ReproducibleFindOutsideWindowCore(DeviceBuffer values)
     {
-        void* pointer = ((CpuBuffer)values).Pointer;
+        void* pointer = ((CpuBuffer)values).Address;
         return values.ElementType == typeof(Half)
             ? ReproducibleKernels.FindOutsideWindow((Half*)pointer, values.Length)
             : ReproducibleKernels.FindOutsideWindow((float*)pointer, values.Length);
     }
 
+    /// <inheritdoc/>
     protected override void CanonicalizeNaNCore(DeviceBuffer x)
     {
         if (x.ElementType == typeof(Half))
@@ -46,12 +50,14 @@ internal sealed unsafe partial class CpuKernels
         }
     }
 
+    /// <inheritdoc/>
     protected override void ReproducibleMergeCore(DeviceBuffer state, DeviceBuffer other) =>
         ReproducibleKernels.Merge(Doubles(state), Doubles(other), state.Length / 3);
 
+    /// <inheritdoc/>
     protected override void ReproducibleFinalizeCore(DeviceBuffer state, DeviceBuffer output, double scale)
     {
-        void* pointer = ((CpuBuffer)output).Pointer;
+        void* pointer = ((CpuBuffer)output).Address;
         if (output.ElementType == typeof(Half))
         {
             ReproducibleKernels.Finalize(Doubles(state), (Half*)pointer, output.Length, scale);
@@ -62,8 +68,9 @@ internal sealed unsafe partial class CpuKernels
         }
     }
 
+    /// <inheritdoc/>
     protected override void ReproducibleSetBiasCore(DeviceBuffer state, bool biased) =>
         ReproducibleKernels.SetBias(Doubles(state), state.Length / 3, biased);
 
-    private static double* Doubles(DeviceBuffer buffer) => (double*)((CpuBuffer)buffer).Pointer;
+    private static double* Doubles(DeviceBuffer buffer) => (double*)((CpuBuffer)buffer).Address;
 }

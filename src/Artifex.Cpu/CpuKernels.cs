@@ -15,8 +15,12 @@ namespace Artifex.Cpu;
 /// bits between SIMD widths; the elementwise and optimizer kernels round identically at every width. Every result is
 /// independent of <see cref="Threads"/>.
 /// </remarks>
-internal sealed unsafe partial class CpuKernels : DeviceKernels
+public sealed unsafe partial class CpuKernels : DeviceKernels
 {
+    /// <summary>Creates the kernels of a provider whose buffers are <see cref="CpuBuffer"/>s (<see cref="CpuMemory"/>).</summary>
+    /// <param name="provider">The provider the kernels belong to.</param>
+    /// <param name="threads">How many threads one GEMM may use, 1 or more.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is below 1.</exception>
     public CpuKernels(DeviceProvider provider, int threads)
         : base(provider)
     {
@@ -28,8 +32,9 @@ internal sealed unsafe partial class CpuKernels : DeviceKernels
     public int Threads { get; set; }
 
     /// <summary>Gets or sets the GEMM micro-kernel (tests pin narrower ones).</summary>
-    public GemmKernelKind GemmKernel { get; set; } = CpuGemm.BestKernel;
+    internal GemmKernelKind GemmKernel { get; set; } = CpuGemm.BestKernel;
 
+    /// <inheritdoc/>
     protected override void GemmCore(
         MatrixOperation transA,
         MatrixOperation transB,
@@ -49,28 +54,36 @@ internal sealed unsafe partial class CpuKernels : DeviceKernels
         CpuGemm.Run(operands, GemmKernel, Threads);
     }
 
+    /// <inheritdoc/>
     protected override void AxpyCore(float alpha, DeviceBuffer x, DeviceBuffer y)
     {
         Span<float> accumulator = Span(y);
         TensorPrimitives.MultiplyAdd(Span(x), alpha, accumulator, accumulator);
     }
 
+    /// <inheritdoc/>
     protected override void ScaleCore(float alpha, DeviceBuffer x)
     {
         Span<float> values = Span(x);
         TensorPrimitives.Multiply(values, alpha, values);
     }
 
+    /// <inheritdoc/>
     protected override void FillCore(DeviceBuffer x, float value) => Span(x).Fill(value);
 
+    /// <inheritdoc/>
     protected override void CopyCore(DeviceBuffer source, DeviceBuffer destination) => Span(source).CopyTo(Span(destination));
 
+    /// <inheritdoc/>
     protected override void AddCore(DeviceBuffer x, DeviceBuffer y, DeviceBuffer result) => TensorPrimitives.Add(Span(x), Span(y), Span(result));
 
+    /// <inheritdoc/>
     protected override void MultiplyCore(DeviceBuffer x, DeviceBuffer y, DeviceBuffer result) => TensorPrimitives.Multiply(Span(x), Span(y), Span(result));
 
+    /// <inheritdoc/>
     protected override void ReluCore(DeviceBuffer x, DeviceBuffer result) => TensorPrimitives.Max(Span(x), 0f, Span(result));
 
+    /// <inheritdoc/>
     protected override void ReluBackwardCore(DeviceBuffer gradOutput, DeviceBuffer output, DeviceBuffer gradInput)
     {
         ReadOnlySpan<float> g = Span(gradOutput);
@@ -96,6 +109,7 @@ internal sealed unsafe partial class CpuKernels : DeviceKernels
         }
     }
 
+    /// <inheritdoc/>
     protected override void AddBiasCore(DeviceBuffer matrix, int rows, int columns, DeviceBuffer bias)
     {
         Span<float> values = Span(matrix);
@@ -107,6 +121,7 @@ internal sealed unsafe partial class CpuKernels : DeviceKernels
         }
     }
 
+    /// <inheritdoc/>
     protected override void ColumnSumsCore(DeviceBuffer matrix, int rows, int columns, DeviceBuffer sums)
     {
         ReadOnlySpan<float> values = Span(matrix);
@@ -118,6 +133,7 @@ internal sealed unsafe partial class CpuKernels : DeviceKernels
         }
     }
 
+    /// <inheritdoc/>
     protected override void SoftmaxCrossEntropyCore(DeviceBuffer logits, DeviceBuffer labels, int rows, int classes, DeviceBuffer probabilities, DeviceBuffer losses)
     {
         ReadOnlySpan<int> targets = CheckLabels(labels, rows, classes);
@@ -140,6 +156,7 @@ internal sealed unsafe partial class CpuKernels : DeviceKernels
         }
     }
 
+    /// <inheritdoc/>
     protected override void SoftmaxCrossEntropyBackwardCore(DeviceBuffer probabilities, DeviceBuffer labels, int rows, int classes, float scale, DeviceBuffer gradLogits)
     {
         ReadOnlySpan<int> targets = CheckLabels(labels, rows, classes);
@@ -158,6 +175,7 @@ internal sealed unsafe partial class CpuKernels : DeviceKernels
         TensorPrimitives.Multiply(gradient, scale, gradient);
     }
 
+    /// <inheritdoc/>
     protected override void AdamUpdateCore(DeviceBuffer parameters, DeviceBuffer gradients, DeviceBuffer firstMoment, DeviceBuffer secondMoment, AdamStep settings)
     {
         float beta1 = settings.Beta1;
@@ -167,6 +185,7 @@ internal sealed unsafe partial class CpuKernels : DeviceKernels
         AdamLoop(Span(parameters), Span(gradients), Span(firstMoment), Span(secondMoment), beta1, beta2, stepSize, correction2, settings.Epsilon);
     }
 
+    /// <inheritdoc/>
     protected override void SgdUpdateCore(DeviceBuffer parameters, DeviceBuffer gradients, DeviceBuffer? velocity, float learningRate, float momentum)
     {
         Span<float> p = Span(parameters);
@@ -272,5 +291,5 @@ internal sealed unsafe partial class CpuKernels : DeviceKernels
 
     private static Span<float> Span(DeviceBuffer buffer) => CpuProvider.GetSpan<float>(buffer);
 
-    private static float* Pointer(DeviceBuffer buffer) => (float*)((CpuBuffer)buffer).Pointer;
+    private static float* Pointer(DeviceBuffer buffer) => (float*)((CpuBuffer)buffer).Address;
 }

@@ -29,7 +29,7 @@ public sealed class CpuProvider : DeviceProvider
     public const long DefaultCachedBytesLimit = 1L << 30;
 
     private readonly ImmutableArray<Device> _devices;
-    private readonly CpuMemoryPool _pool = new(DefaultCachedBytesLimit);
+    private readonly CpuMemory _memory = new(DefaultCachedBytesLimit);
     private readonly Lock _workersLock = new();
     private readonly CpuSpmdBackend _backend;
     private SpmdWorkerPool? _workers;
@@ -104,20 +104,12 @@ public sealed class CpuProvider : DeviceProvider
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public long CachedBytesLimit
     {
-        get => _pool.LimitBytes;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
-            _pool.LimitBytes = value;
-            if (_pool.CachedBytes > value)
-            {
-                _pool.Trim();
-            }
-        }
+        get => _memory.CachedBytesLimit;
+        set => _memory.CachedBytesLimit = value;
     }
 
     /// <summary>Gets the bytes of freed buffers currently kept for reuse.</summary>
-    public long CachedBytes => _pool.CachedBytes;
+    public long CachedBytes => _memory.CachedBytes;
 
     /// <summary>Reads the device count from <c>ARTIFEX_CPU_DEVICES</c>, or returns <see cref="DefaultDeviceCount"/> when it is unset.</summary>
     /// <returns>The device count.</returns>
@@ -188,33 +180,7 @@ public sealed class CpuProvider : DeviceProvider
     }
 
     /// <inheritdoc/>
-    protected override void ScaleCore(DeviceBuffer buffer, double factor, bool divide)
-    {
-        if (buffer.ElementType == typeof(float))
-        {
-            Span<float> x = GetSpan<float>(buffer);
-            if (divide)
-            {
-                System.Numerics.Tensors.TensorPrimitives.Divide(x, (float)factor, x);
-            }
-            else
-            {
-                System.Numerics.Tensors.TensorPrimitives.Multiply(x, (float)factor, x);
-            }
-        }
-        else
-        {
-            Span<double> x = GetSpan<double>(buffer);
-            if (divide)
-            {
-                System.Numerics.Tensors.TensorPrimitives.Divide(x, factor, x);
-            }
-            else
-            {
-                System.Numerics.Tensors.TensorPrimitives.Multiply(x, factor, x);
-            }
-        }
-    }
+    protected override void ScaleCore(DeviceBuffer buffer, double factor, bool divide) => CpuMemory.Scale(buffer, factor, divide);
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
@@ -233,36 +199,25 @@ public sealed class CpuProvider : DeviceProvider
         base.Dispose(disposing);
         if (disposing)
         {
-            _pool.Dispose();
+            _memory.Dispose();
         }
     }
 
     /// <inheritdoc/>
     protected override DeviceBuffer AllocateCore(Device device, Type elementType, int elementSize, long length) =>
-        new CpuBuffer(this, _pool, device, elementType, elementSize, length);
+        _memory.Allocate(this, device, elementType, elementSize, length);
 
     /// <inheritdoc/>
-    protected override unsafe void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset)
-    {
-        var target = (CpuBuffer)destination;
-        source.CopyTo(new Span<byte>((byte*)target.Pointer + destinationByteOffset, source.Length));
-    }
+    protected override void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset) =>
+        CpuMemory.CopyFromHost(source, destination, destinationByteOffset);
 
     /// <inheritdoc/>
-    protected override unsafe void CopyToHostCore(DeviceBuffer source, long sourceByteOffset, Span<byte> destination)
-    {
-        var origin = (CpuBuffer)source;
-        new ReadOnlySpan<byte>((byte*)origin.Pointer + sourceByteOffset, destination.Length).CopyTo(destination);
-    }
+    protected override void CopyToHostCore(DeviceBuffer source, long sourceByteOffset, Span<byte> destination) =>
+        CpuMemory.CopyToHost(source, sourceByteOffset, destination);
 
     /// <inheritdoc/>
-    protected override unsafe void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount)
-    {
-        byte* from = (byte*)((CpuBuffer)source).Pointer + sourceByteOffset;
-        byte* to = (byte*)((CpuBuffer)destination).Pointer + destinationByteOffset;
-        Buffer.MemoryCopy(from, to, byteCount, byteCount);
-    }
-
+    protected override void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount) =>
+        CpuMemory.Copy(source, sourceByteOffset, destination, destinationByteOffset, byteCount);
 
     private SpmdWorkerPool EnsureWorkers()
     {

@@ -70,7 +70,7 @@ public sealed partial class MpiProvider
         }
 
         Communicators.Dispose();
-        _pool.Dispose();
+        _memory.Dispose();
     }
 
     private void RequireEveryProcess(Mesh mesh)

@@ -38,7 +38,7 @@ public sealed partial class MpiProvider : DeviceProvider
     private readonly ImmutableArray<Device> _devices;
     private readonly int _process;
     private readonly int _processCount;
-    private readonly CpuMemoryPool _pool = new(CpuProvider.DefaultCachedBytesLimit);
+    private readonly CpuMemory _memory = new(CpuProvider.DefaultCachedBytesLimit);
     private readonly CpuKernels _kernels;
     private readonly Lock _workersLock = new();
     private readonly MpiSpmdBackend _backend;
@@ -90,13 +90,17 @@ public sealed partial class MpiProvider : DeviceProvider
         _kernels = new CpuKernels(this, 1);
         Communicators = new MpiGroupCommunicators(world, _process);
         _backend = new MpiSpmdBackend(this);
+        // One timeout: the provider's, which in a multi-process job is also the job's MPI watchdog. There its default is
+        // the watchdog's setting (ARTIFEX_MPI_COLLECTIVE_TIMEOUT_S, 300 s; 0 means none): a sibling may legitimately be
+        // inside another group's MPI call for as long as MPI may take.
+        TimeSpan watchdog = MpiWatchdog.Timeout;
         if (options.CollectiveTimeout is { } timeout)
         {
             CollectiveTimeout = timeout;
         }
-        else if (_processCount > 1 && MpiWatchdog.Timeout > CollectiveTimeout && MpiWatchdog.Timeout != Timeout.InfiniteTimeSpan)
+        else if (_processCount > 1)
         {
-            CollectiveTimeout = MpiWatchdog.Timeout;
+            CollectiveTimeout = watchdog > TimeSpan.Zero ? watchdog : Timeout.InfiniteTimeSpan;
         }
     }
 
@@ -116,6 +120,16 @@ public sealed partial class MpiProvider : DeviceProvider
     public override DeviceKernels Kernels => _kernels;
 
     internal MpiGroupCommunicators Communicators { get; }
+
+    /// <inheritdoc/>
+    /// <remarks>In a multi-process job this is also the job's <see cref="MpiWatchdog.Timeout"/>: one limit for the wait for local participants and for each MPI call.</remarks>
+    protected override void OnCollectiveTimeoutChanged(TimeSpan timeout)
+    {
+        if (_processCount > 1)
+        {
+            MpiWatchdog.Timeout = timeout;
+        }
+    }
 
     /// <summary>Reads <c>ARTIFEX_LOCAL_DEVICES</c>, or 1 when unset.</summary>
     /// <returns>The local device count.</returns>

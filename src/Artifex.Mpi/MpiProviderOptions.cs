@@ -13,10 +13,10 @@ public sealed class MpiProviderOptions
     public int? LocalDeviceCount { get; set; }
 
     /// <summary>
-    /// Gets or sets how long local participants wait for each other in a collective. Null (the default) means the
-    /// contract's 60 s in one process, and in a multi-process job the MPI watchdog's timeout if that is longer: a sibling
-    /// may legitimately be inside another group's MPI call for as long as MPI may take. Waits inside MPI are bounded by
-    /// the watchdog.
+    /// Gets or sets the collective timeout (<see cref="DeviceProvider.CollectiveTimeout"/>): how long local participants
+    /// wait for each other, and in a multi-process job also how long one MPI call may take (it is the job's
+    /// <see cref="MpiWatchdog.Timeout"/>). Null (the default) means the contract's 60 s in one process, and in a
+    /// multi-process job the watchdog's setting, <c>ARTIFEX_MPI_COLLECTIVE_TIMEOUT_S</c> (300 s; 0 for none).
     /// </summary>
     public TimeSpan? CollectiveTimeout { get; set; }
 }

@@ -7,12 +7,12 @@ public sealed class CpuMemoryPoolTests
     {
         using var provider = new CpuProvider(1);
         DeviceBuffer first = provider.Allocate<float>(provider.Devices[0], 1000);
-        nint address = (nint)((CpuBuffer)first).Pointer;
+        nint address = (nint)((CpuBuffer)first).Address;
         first.Dispose();
         Assert.Equal(0, provider.LiveBufferCount);
         Assert.Equal(4000, provider.CachedBytes);
         using DeviceBuffer second = provider.Allocate<float>(provider.Devices[0], 1000);
-        Assert.Equal(address, (nint)((CpuBuffer)second).Pointer);
+        Assert.Equal(address, (nint)((CpuBuffer)second).Address);
         Assert.Equal(1, provider.LiveBufferCount);
         Assert.Equal(0, provider.CachedBytes);
     }

@@ -14,8 +14,8 @@ public sealed class CpuProviderTests
         using var provider = new CpuProvider(2);
         using DeviceBuffer a = provider.Allocate<byte>(provider.Devices[0], length);
         using DeviceBuffer b = provider.Allocate<Half>(provider.Devices[1], length);
-        Assert.Equal(0, (long)((CpuBuffer)a).Pointer % CpuBuffer.Alignment);
-        Assert.Equal(0, (long)((CpuBuffer)b).Pointer % CpuBuffer.Alignment);
+        Assert.Equal(0, (long)((CpuBuffer)a).Address % CpuBuffer.Alignment);
+        Assert.Equal(0, (long)((CpuBuffer)b).Address % CpuBuffer.Alignment);
     }
 
     [Fact]

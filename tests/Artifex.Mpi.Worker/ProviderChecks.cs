@@ -18,7 +18,9 @@ internal sealed class ProviderChecks
         using var provider = new MpiProvider(Local);
         int p = provider.ProcessIndex, n = provider.Devices.Count;
         Check(provider.LocalDevices.Count == Local && provider.LocalDevices.All(d => d.ProcessIndex == p), "local devices");
+        CheckOneTimeout(provider);
         CheckDataAxis(provider, n);
+        CheckLargeAllReduce(provider, n);
         CheckGrid(provider);
         CheckPlacement(provider, n);
         CheckReproducible(provider, n);
@@ -77,6 +79,46 @@ internal sealed class ProviderChecks
             Expect(r["gather"], i => Value(i / Block, i % Block), $"all_gather on {device}");
             Expect(r["scatter"], i => Enumerable.Range(0, n).Sum(k => (float)(k + (d * Block) + i)), $"psum_scatter on {device}");
             Expect(r["broadcast"], i => Value(n - 1, i), $"broadcast on {device}");
+        }
+    }
+
+    /// <summary>In a multi-process job the provider's collective timeout is the job's MPI watchdog: one setting for both.</summary>
+    private void CheckOneTimeout(MpiProvider provider)
+    {
+        TimeSpan before = provider.CollectiveTimeout;
+        Check(MpiWatchdog.Timeout == before, $"the watchdog's timeout ({MpiWatchdog.Timeout}) is the provider's ({before})");
+        provider.CollectiveTimeout = TimeSpan.FromSeconds(123);
+        Check(MpiWatchdog.Timeout == TimeSpan.FromSeconds(123), "setting the provider's timeout sets the watchdog's");
+        provider.CollectiveTimeout = before;
+    }
+
+    /// <summary>
+    /// All-reduces large enough that the local step runs on every local participant's thread (the CPU provider's parallel
+    /// pass) before the one MPI call: sums and means, in place and out of place.
+    /// </summary>
+    private void CheckLargeAllReduce(MpiProvider provider, int n)
+    {
+        const int Length = 1 << 16;
+        var mesh = new Mesh(provider.Devices, ("data", n));
+        float sumOfDevices = n * (n + 1) / 2f;
+        var results = new float[n][][];
+        provider.RunSpmd(mesh, context =>
+        {
+            int d = context.DeviceIndex;
+            AxisGroup data = context.GetAxisGroup("data");
+            float[] values = [.. Enumerable.Range(0, Length).Select(i => (d + 1f) * ((i % 7) + 1))];
+            using DeviceArray<float> input = DeviceArray.FromHost(context.Device, new HostArray<float>(values, Length));
+            using DeviceArray<float> output = DeviceArray.Allocate<float>(context.Device, Length);
+            context.AllReduce(input, output, ReduceOp.Mean, data);
+            float[] mean = output.ToArray();
+            context.AllReduce(input, input, ReduceOp.Sum, data);
+            results[d] = [mean, input.ToArray()];
+        });
+
+        foreach (Device device in provider.LocalDevices)
+        {
+            Expect(results[device.Id][0], i => sumOfDevices * ((i % 7) + 1) / n, $"large mean on {device}");
+            Expect(results[device.Id][1], i => sumOfDevices * ((i % 7) + 1), $"large in-place sum on {device}");
         }
     }
 

@@ -8,16 +8,22 @@ public abstract partial class DeviceProvider
 
     /// <summary>
     /// Gets or sets how long a participant waits in a collective for the others before it fails with a
-    /// <see cref="TimeoutException"/> naming the axis and the ranks that never arrived. Default 60 seconds.
+    /// <see cref="TimeoutException"/> naming the axis and the ranks that never arrived. Default 60 seconds;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is neither positive nor infinite.</exception>
     public TimeSpan CollectiveTimeout
     {
         get => _collectiveTimeout;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            if (value != Timeout.InfiniteTimeSpan)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            }
+
             _collectiveTimeout = value;
+            OnCollectiveTimeoutChanged(value);
         }
     }
 
@@ -134,6 +140,12 @@ public abstract partial class DeviceProvider
                 Volatile.Write(ref busy[mesh.Devices[k].Id], 0);
             }
         }
+    }
+
+    /// <summary>Called when <see cref="CollectiveTimeout"/> changes, for a provider that applies it beyond its regions.</summary>
+    /// <param name="timeout">The new timeout.</param>
+    protected virtual void OnCollectiveTimeoutChanged(TimeSpan timeout)
+    {
     }
 
     /// <summary>Runs a region. Arguments are already validated.</summary>

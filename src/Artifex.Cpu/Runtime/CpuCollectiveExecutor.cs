@@ -10,10 +10,17 @@ namespace Artifex.Cpu.Runtime;
 /// outputs), and everyone waits until all parts are done.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Chunks are claimed, not assigned, so the threads that have a core do the work when participants outnumber cores.
 /// Every element is still combined in rank order, so the bits do not depend on who ran which chunk.
+/// </para>
+/// <para>
+/// A building block for providers whose local devices are CPU memory: it runs over the rendezvous's local ranks, so a
+/// multi-process provider can run an all-reduce's local step with it (<see cref="Start(in CollectiveCall)"/>) and then
+/// combine across processes. Gathers, scatters and broadcasts need every rank of the group to be local.
+/// </para>
 /// </remarks>
-internal sealed class CpuCollectiveExecutor : CollectiveExecutor
+public sealed class CpuCollectiveExecutor : CollectiveExecutor
 {
     /// <summary>
     /// Below this much memory traffic the last participant to arrive does all the work before it releases the others:
@@ -22,6 +29,7 @@ internal sealed class CpuCollectiveExecutor : CollectiveExecutor
     private const long InlineTrafficBytes = 256 * 1024;
 
     private readonly int _size;
+    private readonly int[] _local;
     private readonly PartClaims _parts;
     private readonly int[] _workerPart;
     private readonly nint[] _inputs;
@@ -30,30 +38,49 @@ internal sealed class CpuCollectiveExecutor : CollectiveExecutor
     private ChunkPlan _plan;
     private long _perRankChunks;
 
+    /// <summary>Creates the executor of a rendezvous whose local participants hold <see cref="CpuBuffer"/>s.</summary>
+    /// <param name="rendezvous">The rendezvous.</param>
     public CpuCollectiveExecutor(Rendezvous rendezvous)
         : base(rendezvous)
     {
-        _size = rendezvous.Group.Size;
+        _local = rendezvous.LocalRanks;
+        _size = _local.Length;
         _workerPart = AssignWorkers(rendezvous);
-        _parts = new PartClaims(_workerPart.Count(static part => part >= 0));
+        _parts = new PartClaims(Math.Max(1, _workerPart.Count(static part => part >= 0)));
         _inputs = new nint[_size];
         _outputs = new nint[_size];
     }
 
-    public override unsafe bool Start()
+    /// <inheritdoc/>
+    public override bool Start() => Start(in Rendezvous.Agreed);
+
+    /// <summary>
+    /// Starts <paramref name="call"/> over the local participants' buffers of the round: its kind, op and root, with the
+    /// buffers each participant brought. A multi-process provider passes its agreed call with <see cref="ReduceOp.Sum"/>
+    /// for a mean, to divide by the global size after combining across processes.
+    /// </summary>
+    /// <param name="call">What to run.</param>
+    /// <returns>True when each local participant must then run <see cref="Participate"/>.</returns>
+    /// <exception cref="InvalidOperationException">A gather, scatter or broadcast over a group with ranks in other processes.</exception>
+    public unsafe bool Start(in CollectiveCall call)
     {
-        ref readonly CollectiveCall d = ref Rendezvous.Agreed;
+        ref readonly CollectiveCall d = ref call;
         _call = d;
         if (d.Kind == CollectiveKind.Barrier)
         {
             return false;
         }
 
+        if (d.Kind != CollectiveKind.AllReduce && _size != Rendezvous.Group.Size)
+        {
+            throw new InvalidOperationException($"{CollectiveCall.Name(d.Kind)} over axis {Rendezvous.Description} has ranks in other processes; the CPU executor runs it only when every rank is local.");
+        }
+
         ReadOnlySpan<CollectiveCall> calls = Rendezvous.Calls;
         for (int k = 0; k < _size; k++)
         {
-            _inputs[k] = (nint)((CpuBuffer)calls[k].Input!).Pointer;
-            _outputs[k] = (nint)((CpuBuffer)calls[k].Output!).Pointer;
+            _inputs[k] = (nint)((CpuBuffer)calls[_local[k]].Input!).Address;
+            _outputs[k] = (nint)((CpuBuffer)calls[_local[k]].Output!).Address;
         }
 
         int chunks;
@@ -84,11 +111,13 @@ internal sealed class CpuCollectiveExecutor : CollectiveExecutor
         return true;
     }
 
+    /// <inheritdoc/>
     public override void Participate(int rank)
     {
         SpmdRegion region = Rendezvous.Region;
         var runner = new Runner(this);
-        if (_workerPart[rank] >= 0 && _parts.Work(_workerPart[rank], ref runner))
+        int part = _workerPart[rank];
+        if (part >= 0 && _parts.Work(part, ref runner))
         {
             region.Signal.Notify();
         }
@@ -109,11 +138,13 @@ internal sealed class CpuCollectiveExecutor : CollectiveExecutor
     {
         int cores = Environment.ProcessorCount;
         var parts = new int[rendezvous.Group.Size];
+        Array.Fill(parts, -1);
         var coreTaken = new bool[cores];
         int workers = 0;
-        for (int rank = 0; rank < parts.Length; rank++)
+        for (int slot = 0; slot < rendezvous.LocalRanks.Length; slot++)
         {
-            int core = ThreadAffinity.IsEnabled ? rendezvous.Devices[rank].Id % cores : rank;
+            int rank = rendezvous.LocalRanks[slot];
+            int core = ThreadAffinity.IsEnabled ? rendezvous.Devices[rank].Id % cores : slot;
             bool works = core < cores && !coreTaken[core];
             if (works)
             {

@@ -38,7 +38,7 @@ internal sealed class ShardReduction
     {
         for (int k = 0; k < _pointers.Length; k++)
         {
-            _pointers[k] = (nint)((CpuBuffer)array.Shards[k].Buffer).Pointer;
+            _pointers[k] = (nint)((CpuBuffer)array.Shards[k].Buffer).Address;
         }
 
         _elementType = array.ElementType;

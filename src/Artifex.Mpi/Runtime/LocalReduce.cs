@@ -66,12 +66,12 @@ internal static class LocalReduce
         }
     }
 
-    public static unsafe void* Pointer(DeviceBuffer buffer) => ((CpuBuffer)buffer).Pointer;
+    public static unsafe void* Pointer(DeviceBuffer buffer) => ((CpuBuffer)buffer).Address;
 
-    public static unsafe Span<byte> Bytes(DeviceBuffer buffer) => new(((CpuBuffer)buffer).Pointer, checked((int)buffer.SizeInBytes));
+    public static unsafe Span<byte> Bytes(DeviceBuffer buffer) => new(((CpuBuffer)buffer).Address, checked((int)buffer.SizeInBytes));
 
     private static Span<T> Span<T>(DeviceBuffer buffer)
-        where T : unmanaged => CpuProvider.GetSpan<T>(buffer);
+        where T : unmanaged => ((CpuBuffer)buffer).AsSpan<T>();
 
     private static void Combine<T>(Span<T> accumulator, ReadOnlySpan<T> source, ReduceOp op)
         where T : unmanaged, System.Numerics.INumber<T>

@@ -10,16 +10,23 @@ internal sealed unsafe partial class MpiCollectiveExecutor
     {
         CollectiveCall first = Rendezvous.Agreed;
         MpiCommunicator? communicator = Communicator();
+        if (communicator is null)
+        {
+            // Every rank is in this process: the CPU provider's fused pass, on all local participants' threads.
+            _crossProcessRound = false;
+            return _local.Start();
+        }
+
         bool reduces = first.Kind is CollectiveKind.AllReduce or CollectiveKind.ReduceScatter;
-        if (communicator is not null && reduces && first.ElementType == typeof(Half))
+        if (reduces && first.ElementType == typeof(Half))
         {
             throw new NotSupportedException($"{CollectiveCall.Name(first.Kind)} over axis {Description} spans processes, and MPI has no Half reduction: reduce in Single.");
         }
+
         switch (first.Kind)
         {
             case CollectiveKind.AllReduce:
-                AllReduce(first, communicator);
-                break;
+                return StartAllReduce(first, communicator);
             case CollectiveKind.AllGather:
                 AllGather(first, communicator);
                 break;
@@ -30,11 +37,48 @@ internal sealed unsafe partial class MpiCollectiveExecutor
                 Broadcast(first, communicator);
                 break;
             default:
-                communicator?.Barrier();
+                communicator.Barrier();
                 break;
         }
 
         return false;
+    }
+
+    public override void Participate(int rank)
+    {
+        _local.Participate(rank);
+        if (!_crossProcessRound)
+        {
+            return;
+        }
+
+        // The local sums are in every local output: the lowest local rank combines them across processes once.
+        if (rank == LocalRanks[0])
+        {
+            try
+            {
+                FinishAllReduce(_round, _roundCommunicator!);
+            }
+            catch (Exception error)
+            {
+                _finishFailure = error;
+                throw;
+            }
+            finally
+            {
+                Interlocked.Increment(ref _finished.Value);
+                Rendezvous.Region.Signal.Notify();
+            }
+
+            return;
+        }
+
+        var finished = new Finished(this, _finishTarget);
+        Waiting.Until(ref finished, Rendezvous.Region.Signal, Rendezvous.Region.WaitPolicy, long.MaxValue, region: null);
+        if (_finishFailure is { } failure)
+        {
+            throw new InvalidOperationException($"all_reduce over axis {Description} failed on process {_provider.ProcessIndex}: {failure.Message}", failure);
+        }
     }
 
     /// <summary>The group's communicator over its processes, looked up once per rendezvous (null inside one process).</summary>
@@ -49,22 +93,31 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         return _communicator;
     }
 
-    private void AllReduce(CollectiveCall first, MpiCommunicator? communicator)
+    /// <summary>
+    /// The local step is the CPU provider's fused pass (a sum for a mean), run by every local participant; then one MPI
+    /// call over the group's processes on the lowest local rank's output, the division of a mean, and the copy back.
+    /// </summary>
+    private bool StartAllReduce(CollectiveCall first, MpiCommunicator communicator)
     {
-        // The lowest local rank's output accumulates: its input, then the other local inputs in rank order.
-        int[] local = LocalRanks;
-        DeviceBuffer accumulator = Calls[local[0]].Output!;
-        LocalReduce.Copy(Calls[local[0]].Input!, 0, accumulator, 0, first.InputLength);
-        for (int i = 1; i < local.Length; i++)
+        _crossProcessRound = false;
+        if (_local.Start(first.Op == ReduceOp.Mean ? first with { Op = ReduceOp.Sum } : first))
         {
-            LocalReduce.Combine(accumulator, Calls[local[i]].Input!, first.Op);
+            _round = first;
+            _roundCommunicator = communicator;
+            _finishFailure = null;
+            _finishTarget = Volatile.Read(ref _finished.Value) + 1;
+            _crossProcessRound = true;
+            return true;
         }
 
-        if (communicator is not null)
-        {
-            communicator.AllReduce(null, LocalReduce.Pointer(accumulator), first.InputLength, first.ElementType!, first.Op == ReduceOp.Mean ? ReduceOp.Sum : first.Op);
-        }
+        FinishAllReduce(first, communicator);
+        return false;
+    }
 
+    private void FinishAllReduce(in CollectiveCall first, MpiCommunicator communicator)
+    {
+        DeviceBuffer accumulator = Calls[LocalRanks[0]].Output!;
+        communicator.AllReduce(null, LocalReduce.Pointer(accumulator), first.InputLength, first.ElementType!, first.Op == ReduceOp.Mean ? ReduceOp.Sum : first.Op);
         if (first.Op == ReduceOp.Mean)
         {
             LocalReduce.Divide(accumulator, _layout.Size);
@@ -73,7 +126,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         CopyToOtherOutputs(accumulator, first.OutputLength);
     }
 
-    private void AllGather(CollectiveCall first, MpiCommunicator? communicator)
+    private void AllGather(CollectiveCall first, MpiCommunicator communicator)
     {
         int[] local = LocalRanks;
         long block = first.InputLength;
@@ -108,7 +161,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         CopyToOtherOutputs(gathered, first.OutputLength);
     }
 
-    private void ReduceScatter(CollectiveCall first, MpiCommunicator? communicator)
+    private void ReduceScatter(CollectiveCall first, MpiCommunicator communicator)
     {
         // The whole sum, then each local rank keeps its block: twice MPI's minimal traffic, but one code path for any layout.
         int[] local = LocalRanks;
@@ -130,7 +183,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         }
     }
 
-    private void Broadcast(CollectiveCall first, MpiCommunicator? communicator)
+    private void Broadcast(CollectiveCall first, MpiCommunicator communicator)
     {
         int[] local = LocalRanks;
         DeviceBuffer value = Calls[local[0]].Output!;
@@ -154,5 +207,10 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         {
             LocalReduce.Copy(source, 0, Calls[local[i]].Output!, 0, count);
         }
+    }
+
+    private readonly struct Finished(MpiCollectiveExecutor owner, long target) : IWaitCondition
+    {
+        public bool IsSatisfied() => Volatile.Read(ref owner._finished.Value) >= target;
     }
 }
