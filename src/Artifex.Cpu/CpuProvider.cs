@@ -171,9 +171,10 @@ public sealed class CpuProvider : DeviceProvider
 
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         HostCollectiveRunner runner;
+        SpmdWorkerPool workers = EnsureWorkers();
         lock (_workersLock)
         {
-            runner = _hostRunner ??= new HostCollectiveRunner();
+            runner = _hostRunner ??= new HostCollectiveRunner(workers);
         }
 
         runner.AllReduce(array, mesh, op, axisNames);
@@ -190,7 +191,6 @@ public sealed class CpuProvider : DeviceProvider
             lock (_workersLock)
             {
                 _workers?.Dispose();
-                _hostRunner?.Dispose();
                 _workers = null;
                 _hostRunner = null;
             }

@@ -43,7 +43,8 @@ public sealed partial class MpiProvider
         }
 
         string[] names = axisNames.ToArray();
-        RunSpmd(mesh, context =>
+        // The contract has claimed the mesh's devices for this call already.
+        RunSpmdCore(mesh, context =>
         {
             DeviceArray block = array.GetLocalBlock(context.Device);
             context.AllReduce(block, block, op, context.GetAxisGroup(names));

@@ -72,6 +72,7 @@ public abstract partial class DeviceProvider
     /// <param name="op">The reduction.</param>
     /// <param name="axisNames">Axes of the array's mesh, major first (a params span: a call allocates nothing).</param>
     /// <exception cref="ArgumentException">The array is not named-sharded on this provider, or an axis is unknown or repeated.</exception>
+    /// <exception cref="InvalidOperationException">A device of the array's mesh is running a region or another host-issued collective.</exception>
     public void AllReduceShards(GlobalArray array, ReduceOp op, params ReadOnlySpan<string> axisNames)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
@@ -107,7 +108,18 @@ public abstract partial class DeviceProvider
             }
         }
 
-        AllReduceShardsCore(array, sharding.Mesh, op, axisNames);
+        // A host-issued collective runs on the mesh's devices as a region does: it claims them for its duration.
+        Mesh mesh = sharding.Mesh;
+        int[] busy = Volatile.Read(ref _busy) ?? InitializeBusy();
+        Claim(mesh, busy);
+        try
+        {
+            AllReduceShardsCore(array, mesh, op, axisNames);
+        }
+        finally
+        {
+            ReleaseClaim(mesh, busy, mesh.Size);
+        }
     }
 
     private int[] InitializeBusy()

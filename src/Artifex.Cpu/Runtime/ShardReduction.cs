@@ -5,9 +5,9 @@ namespace Artifex.Cpu.Runtime;
 
 /// <summary>
 /// A host-issued all-reduce of a global array's shards over some mesh axes, cut into chunks that the calling
-/// thread and the host helpers claim. Cached per (mesh, axes), so a repeated call allocates nothing.
+/// thread and the helper device threads claim. Cached per (mesh, axes), so a repeated call allocates nothing.
 /// </summary>
-internal sealed class ShardReduction
+internal sealed class ShardReduction : ISpmdWork
 {
     private readonly int[][] _groups;
     private readonly nint[] _pointers;
@@ -15,10 +15,13 @@ internal sealed class ShardReduction
     private ReduceOp _op;
     private ChunkPlan _plan;
     private readonly PartClaims _parts;
+    private readonly WaitSignal _signal = new();
+    private int _activeHelpers;
 
-    public ShardReduction(Mesh mesh, string[] axisNames, int threads)
+    public ShardReduction(Mesh mesh, string[] axisNames, Device[] helpers)
     {
-        _parts = new PartClaims(threads);
+        Helpers = helpers;
+        _parts = new PartClaims(helpers.Length + 1);
         Mesh = mesh;
         AxisNames = axisNames;
         _groups = mesh.GetAxisGroups(axisNames);
@@ -26,6 +29,9 @@ internal sealed class ShardReduction
     }
 
     public Mesh Mesh { get; }
+
+    /// <summary>Gets the devices whose threads help with a large reduction, one per other core.</summary>
+    public Device[] Helpers { get; }
 
     public string[] AxisNames { get; }
 
@@ -54,6 +60,30 @@ internal sealed class ShardReduction
         _parts.Work(self, ref runner);
     }
 
+    /// <summary>Marks every helper as busy, before they are posted.</summary>
+    public void StartHelpers() => Volatile.Write(ref _activeHelpers, Helpers.Length);
+
+    /// <summary>A helper device thread's share: its part, then any part nobody has started.</summary>
+    public void Run(int index)
+    {
+        try
+        {
+            Work(index);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeHelpers);
+            _signal.Notify();
+        }
+    }
+
+    /// <summary>Waits until every chunk is done and every helper has left the plan.</summary>
+    public void WaitUntilFinished()
+    {
+        var finished = new Finished(this);
+        Waiting.Until(ref finished, _signal, WaitPolicy.Collective, long.MaxValue, region: null);
+    }
+
     /// <summary>Runs chunks [first, end) as one kernel call per group they touch.</summary>
     private void RunChunks(int first, int end)
     {
@@ -75,7 +105,10 @@ internal sealed class ShardReduction
         }
     }
 
-    public bool IsDone => _parts.IsDone;
+    private readonly struct Finished(ShardReduction owner) : IWaitCondition
+    {
+        public bool IsSatisfied() => owner._parts.IsDone && Volatile.Read(ref owner._activeHelpers) == 0;
+    }
 
     private readonly struct Runner(ShardReduction owner) : IChunkRunner
     {
