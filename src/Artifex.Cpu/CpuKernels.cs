@@ -62,17 +62,10 @@ public sealed unsafe partial class CpuKernels : DeviceKernels
     }
 
     /// <inheritdoc/>
-    protected override void ScaleCore(float alpha, DeviceBuffer x)
-    {
-        Span<float> values = Span(x);
-        TensorPrimitives.Multiply(values, alpha, values);
-    }
+    protected override void ScaleCore(DeviceBuffer x, double factor, bool divide) => CpuMemory.Scale(x, factor, divide);
 
     /// <inheritdoc/>
     protected override void FillCore(DeviceBuffer x, float value) => Span(x).Fill(value);
-
-    /// <inheritdoc/>
-    protected override void CopyCore(DeviceBuffer source, DeviceBuffer destination) => Span(source).CopyTo(Span(destination));
 
     /// <inheritdoc/>
     protected override void AddCore(DeviceBuffer x, DeviceBuffer y, DeviceBuffer result) => TensorPrimitives.Add(Span(x), Span(y), Span(result));

@@ -181,9 +181,6 @@ public sealed class CpuProvider : DeviceProvider
     }
 
     /// <inheritdoc/>
-    protected override void ScaleCore(DeviceBuffer buffer, double factor, bool divide) => CpuMemory.Scale(buffer, factor, divide);
-
-    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -44,16 +44,7 @@ internal sealed unsafe partial class CudaKernels : DeviceKernels
         CudaCheck.Blas(Cublas.cublasSaxpy_v2(state.Blas, checked((int)x.Length), &alpha, Address(x), 1, Address(y), 1), "cublasSaxpy_v2");
     }
 
-    protected override void ScaleCore(float alpha, DeviceBuffer x)
-    {
-        if (x.Length == 0)
-        {
-            return;
-        }
-
-        CudaDeviceState state = Enter(x);
-        CudaCheck.Blas(Cublas.cublasSscal_v2(state.Blas, checked((int)x.Length), &alpha, Address(x), 1), "cublasSscal_v2");
-    }
+    protected override void ScaleCore(DeviceBuffer x, double factor, bool divide) => _provider.Scale((CudaBuffer)x, factor, divide);
 
     protected override void FillCore(DeviceBuffer x, float value)
     {
@@ -65,9 +56,6 @@ internal sealed unsafe partial class CudaKernels : DeviceKernels
         CudaDeviceState state = Enter(x);
         CudaCheck.Driver(CuDriver.cuMemsetD32Async(Address(x), BitConverter.SingleToUInt32Bits(value), (nuint)x.Length, state.StreamValue), "cuMemsetD32Async");
     }
-
-    protected override void CopyCore(DeviceBuffer source, DeviceBuffer destination) =>
-        CudaProvider.CopyOnDevice((CudaBuffer)source, (CudaBuffer)destination, source.Length);
 
     protected override void AddCore(DeviceBuffer x, DeviceBuffer y, DeviceBuffer result) => Binary(CudaKernel.Add, x, y, result);
 

@@ -112,9 +112,6 @@ public sealed unsafe partial class CudaProvider
         }
     }
 
-    /// <inheritdoc/>
-    protected override void ScaleCore(DeviceBuffer buffer, double factor, bool divide) => Scale((CudaBuffer)buffer, factor, divide);
-
     /// <summary>Divides a floating-point buffer in place by a group size (the second half of a mean).</summary>
     internal void Divide(CudaBuffer buffer, int divisor) => Scale(buffer, divisor, divide: true);
 
@@ -130,7 +127,8 @@ public sealed unsafe partial class CudaProvider
         CudaCheck.Driver(CuDriver.cuMemcpyDtoDAsync_v2(output.Pointer, input.Pointer, (nuint)(count * input.ElementSize), output.State.StreamValue), "cuMemcpyDtoDAsync_v2");
     }
 
-    private void Scale(CudaBuffer buffer, double factor, bool divide)
+    /// <summary>Multiplies or divides a Single, Double or Half buffer in place on its stream: the kernels' Scale and Divide, and a mean's division.</summary>
+    internal void Scale(CudaBuffer buffer, double factor, bool divide)
     {
         long n = buffer.Length;
         if (n == 0)

@@ -20,7 +20,4 @@ public sealed partial class MpiProvider
     /// <inheritdoc/>
     protected override void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount) =>
         CpuMemory.Copy(source, sourceByteOffset, destination, destinationByteOffset, byteCount);
-
-    /// <inheritdoc/>
-    protected override void ScaleCore(DeviceBuffer buffer, double factor, bool divide) => CpuMemory.Scale(buffer, factor, divide);
 }

@@ -37,11 +37,11 @@ public sealed class CpuMemoryPoolTests
         using DeviceArray<float> f = DeviceArray.FromHost(provider.Devices[0], new HostArray<float>([1f, 2f, 3f], 3));
         using DeviceArray<double> d = DeviceArray.FromHost(provider.Devices[0], new HostArray<double>([1.0, 4.0], 2));
         using DeviceArray<int> i = DeviceArray.FromHost(provider.Devices[0], new HostArray<int>([1], 1));
-        provider.Scale(f.Buffer, 2);
-        provider.Divide(d.Buffer, 4);
+        provider.Kernels.Scale(2, f.Buffer);
+        provider.Kernels.Divide(d.Buffer, 4);
         Assert.Equal([2f, 4f, 6f], f.ToArray());
         Assert.Equal([0.25, 1.0], d.ToArray());
-        ArgumentException error = Assert.Throws<ArgumentException>(() => provider.Scale(i.Buffer, 2));
+        ArgumentException error = Assert.Throws<ArgumentException>(() => provider.Kernels.Scale(2, i.Buffer));
         Assert.Contains("needs Single or Double", error.Message, StringComparison.Ordinal);
     }
 }

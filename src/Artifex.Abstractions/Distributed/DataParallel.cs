@@ -233,9 +233,9 @@ public sealed partial class DataParallel
             DeviceArray scaled = leaf.Clone();
             try
             {
-                provider.Scale(scaled.Buffer, weight);
+                provider.Kernels.Scale(weight, scaled.Buffer);
                 _collectives.AllReduceInPlace(scaled, ReduceOp.Sum, axisName, Determinism.RankOrdered);
-                provider.Divide(scaled.Buffer, total);
+                provider.Kernels.Divide(scaled.Buffer, total);
                 return scaled;
             }
             catch

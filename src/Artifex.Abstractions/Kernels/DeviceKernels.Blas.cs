@@ -103,15 +103,29 @@ public abstract partial class DeviceKernels
         AxpyCore(alpha, x, y);
     }
 
-    /// <summary><c>x = alpha·x</c> (cuBLAS <c>Sscal</c>).</summary>
+    /// <summary><c>x = alpha·x</c> in place (cuBLAS <c>Sscal</c>, <c>Dscal</c>), <paramref name="alpha"/> converted to the element type once.</summary>
     /// <param name="alpha">The multiplier.</param>
-    /// <param name="x">The buffer, scaled in place.</param>
-    /// <exception cref="ArgumentException">The buffer is not Single or belongs to another provider.</exception>
+    /// <param name="x">A Single or Double buffer, scaled in place.</param>
+    /// <exception cref="ArgumentException">The buffer is not Single or Double, or belongs to another provider.</exception>
     /// <exception cref="ObjectDisposedException">The provider or the buffer has been disposed.</exception>
-    public void Scale(float alpha, DeviceBuffer x)
+    public void Scale(double alpha, DeviceBuffer x)
     {
-        CheckBuffer<float>(x, 0, "a vector", null, nameof(x));
-        ScaleCore(alpha, x);
+        CheckFloating(x, nameof(x));
+        ScaleCore(x, alpha, divide: false);
+    }
+
+    /// <summary>
+    /// <c>x = x / divisor</c> in place, <paramref name="divisor"/> converted to the element type once: one rounding per
+    /// element, unlike scaling by 1/divisor (the second half of a mean).
+    /// </summary>
+    /// <param name="x">A Single or Double buffer, divided in place.</param>
+    /// <param name="divisor">The divisor.</param>
+    /// <exception cref="ArgumentException">The buffer is not Single or Double, or belongs to another provider.</exception>
+    /// <exception cref="ObjectDisposedException">The provider or the buffer has been disposed.</exception>
+    public void Divide(DeviceBuffer x, double divisor)
+    {
+        CheckFloating(x, nameof(x));
+        ScaleCore(x, divisor, divide: true);
     }
 
     /// <summary>Runs a validated GEMM.</summary>
@@ -149,10 +163,11 @@ public abstract partial class DeviceKernels
     /// <param name="y">The accumulator.</param>
     protected abstract void AxpyCore(float alpha, DeviceBuffer x, DeviceBuffer y);
 
-    /// <summary>Runs a validated scaling.</summary>
-    /// <param name="alpha">The multiplier.</param>
+    /// <summary>Multiplies or divides a validated Single or Double buffer in place.</summary>
     /// <param name="x">The buffer.</param>
-    protected abstract void ScaleCore(float alpha, DeviceBuffer x);
+    /// <param name="factor">The multiplier or divisor.</param>
+    /// <param name="divide">True to divide.</param>
+    protected abstract void ScaleCore(DeviceBuffer x, double factor, bool divide);
 
     private static void CheckOperation(MatrixOperation operation, string paramName)
     {

@@ -14,18 +14,6 @@ public abstract partial class DeviceKernels
         FillCore(x, value);
     }
 
-    /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/>, which has the same length.</summary>
-    /// <param name="source">The source.</param>
-    /// <param name="destination">The destination.</param>
-    /// <exception cref="ArgumentException">The lengths differ, or a buffer is not Single or is on another device or provider.</exception>
-    /// <exception cref="ObjectDisposedException">The provider or a buffer has been disposed.</exception>
-    public void Copy(DeviceBuffer source, DeviceBuffer destination)
-    {
-        Device device = CheckBuffer<float>(source, 0, "a vector", null, nameof(source));
-        CheckExact<float>(destination, source.Length, device, nameof(destination));
-        CopyCore(source, destination);
-    }
-
     /// <summary><c>result[i] = x[i] + y[i]</c>.</summary>
     /// <param name="x">The first input.</param>
     /// <param name="y">The second input, same length.</param>
@@ -117,11 +105,6 @@ public abstract partial class DeviceKernels
     /// <param name="x">The buffer.</param>
     /// <param name="value">The value.</param>
     protected abstract void FillCore(DeviceBuffer x, float value);
-
-    /// <summary>Copies validated buffers of equal length.</summary>
-    /// <param name="source">The source.</param>
-    /// <param name="destination">The destination.</param>
-    protected abstract void CopyCore(DeviceBuffer source, DeviceBuffer destination);
 
     /// <summary>Adds validated buffers.</summary>
     /// <param name="x">The first input.</param>

@@ -64,6 +64,16 @@ public abstract partial class DeviceKernels
         return buffer.Device;
     }
 
+    private Device CheckFloating(DeviceBuffer buffer, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(buffer, paramName);
+        return buffer.ElementType == typeof(double)
+            ? CheckBuffer<double>(buffer, 0, "a vector", null, paramName)
+            : buffer.ElementType == typeof(float)
+                ? CheckBuffer<float>(buffer, 0, "a vector", null, paramName)
+                : throw new ArgumentException($"{paramName}: {buffer} holds {buffer.ElementType.Name}; this kernel needs Single or Double.", paramName);
+    }
+
     private Device CheckExact<T>(DeviceBuffer buffer, long length, Device? device, string paramName)
     {
         Device owner = CheckBuffer<T>(buffer, length, new ShapeText("a vector of {0:N0}", length), device, paramName);
