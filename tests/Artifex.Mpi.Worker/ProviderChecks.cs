@@ -21,6 +21,7 @@ internal sealed class ProviderChecks
         CheckOneTimeout(provider);
         CheckDataAxis(provider, n);
         CheckLargeAllReduce(provider, n);
+        CheckDistributed(provider, n);
         CheckGrid(provider);
         CheckPlacement(provider, n);
         CheckReproducible(provider, n);
@@ -119,6 +120,42 @@ internal sealed class ProviderChecks
         {
             Expect(results[device.Id][0], i => sumOfDevices * ((i % 7) + 1) / n, $"large mean on {device}");
             Expect(results[device.Id][1], i => sumOfDevices * ((i % 7) + 1), $"large in-place sum on {device}");
+        }
+    }
+
+    /// <summary>
+    /// The Distributed layer across processes: DataParallel's bucketed gradient mean (small leaves packed into one bucket, a
+    /// large leaf alone), the weighted mean, and DistributedMetrics.
+    /// </summary>
+    private void CheckDistributed(MpiProvider provider, int n)
+    {
+        var mesh = new Mesh(provider.Devices, ("batch", n));
+        var results = new float[n][][];
+        provider.RunSpmd(mesh, context =>
+        {
+            int d = context.DeviceIndex;
+            Tree<DeviceArray> grads = Tree.Dict<DeviceArray>(
+                ("small", DeviceArray.FromHost(context.Device, new HostArray<float>([d + 1f, 2f * (d + 1)], 2))),
+                ("large", DeviceArray.FromHost(context.Device, new HostArray<float>([.. Enumerable.Range(0, 1 << 17).Select(i => (float)((d + 1) * (i % 5)))], 1 << 17))));
+            Tree<DeviceArray> mean = new Artifex.Distributed.DataParallel().AllReduceGradients(grads);
+            Tree<DeviceArray> weighted = new Artifex.Distributed.DataParallel().AllReduceGradientsWeighted(grads, weight: d + 1);
+            Tree<DeviceArray> metric = new Artifex.Distributed.DistributedMetrics().ReduceSum(Tree.Dict<DeviceArray>(("small", grads["small"].Value)));
+            results[d] = [mean["small"].Value.As<float>().ToArray(), mean["large"].Value.As<float>().ToArray(), weighted["small"].Value.As<float>().ToArray(), metric["small"].Value.As<float>().ToArray()];
+            mean.DisposeLeaves();
+            weighted.DisposeLeaves();
+            metric.DisposeLeaves();
+            grads.DisposeLeaves();
+        });
+
+        float sum = n * (n + 1) / 2f;
+        float squares = Enumerable.Range(1, n).Sum(static v => (float)(v * v));
+        foreach (Device device in provider.LocalDevices)
+        {
+            float[][] r = results[device.Id];
+            Expect(r[0], i => sum * (i + 1) / n, $"bucketed gradient mean on {device}");
+            Expect(r[1], i => sum * (i % 5) / n, $"large-leaf gradient mean on {device}");
+            Expect(r[2], i => squares * (i + 1) / sum, $"weighted gradient mean on {device}");
+            Expect(r[3], i => sum * (i + 1), $"metric sum on {device}");
         }
     }
 

@@ -10,6 +10,8 @@ namespace Artifex.Runtime;
 [StructLayout(LayoutKind.Auto)]
 public readonly record struct CollectiveCall
 {
+    private readonly long _windowIndexPlusOne;
+
     /// <summary>Initializes a call with buffers.</summary>
     /// <param name="kind">The collective.</param>
     /// <param name="input">The participant's input block.</param>
@@ -30,11 +32,10 @@ public readonly record struct CollectiveCall
         Op = op;
         Root = root;
         Reproducible = reproducible;
-        WindowIndex = -1;
     }
 
     /// <summary>Gets a barrier's call: no buffers.</summary>
-    public static CollectiveCall Barrier => new() { Kind = CollectiveKind.Barrier, WindowIndex = -1 };
+    public static CollectiveCall Barrier => new() { Kind = CollectiveKind.Barrier };
 
     /// <summary>Gets the collective.</summary>
     public CollectiveKind Kind { get; init; }
@@ -63,8 +64,15 @@ public readonly record struct CollectiveCall
     /// <summary>Gets whether the reduction is reproducible (its bits depend only on the multiset of inputs).</summary>
     public bool Reproducible { get; init; }
 
-    /// <summary>Gets, for a reproducible reduction, the first input element outside the summation window, or −1.</summary>
-    public long WindowIndex { get; init; }
+    /// <summary>
+    /// Gets, for a reproducible reduction, the first input element outside the summation window, or −1 (the default):
+    /// the rendezvous then fails every participant alike, naming this one's rank, index and value.
+    /// </summary>
+    public long WindowIndex
+    {
+        get => _windowIndexPlusOne - 1;
+        init => _windowIndexPlusOne = value + 1;
+    }
 
     /// <summary>Gets the value at <see cref="WindowIndex"/>, for the message.</summary>
     public double WindowValue { get; init; }

@@ -192,26 +192,33 @@ public sealed class Rendezvous
     private string? Validate()
     {
         ref readonly CollectiveCall first = ref Agreed;
-        bool agree = true;
-        foreach (int k in LocalRanks)
+        if (_participants > 1)
         {
-            agree &= _calls[k].Agrees(first);
-        }
-
-        if (agree && first.Reproducible)
-        {
+            bool agree = true;
             foreach (int k in LocalRanks)
             {
-                if (_calls[k].WindowIndex >= 0)
-                {
-                    return $"Reproducible {CollectiveCall.Name(first.Kind)} over axis {Description}: rank {k}'s "
-                        + ErrorMessages.OutsideReproducibleWindow("input", _calls[k].WindowIndex, _calls[k].WindowValue);
-                }
+                agree &= _calls[k].Agrees(first);
+            }
+
+            if (!agree)
+            {
+                return Describe();
             }
         }
 
-        // Messages are built only when something disagrees, so an agreeing round allocates nothing.
-        return agree ? null : Describe();
+        // A participant's input outside the reproducible window fails the round for everyone (checked apart from the
+        // agreement: a provider without its own reproducible sums meets with a state all-reduce that carries the window).
+        foreach (int k in LocalRanks)
+        {
+            if (_calls[k].WindowIndex >= 0)
+            {
+                return $"Reproducible {CollectiveCall.Name(first.Kind)} over axis {Description}: rank {k}'s "
+                    + ErrorMessages.OutsideReproducibleWindow("input", _calls[k].WindowIndex, _calls[k].WindowValue);
+            }
+        }
+
+        // Messages are built only when something is wrong, so a valid round allocates nothing.
+        return null;
     }
 
     private string? Describe()

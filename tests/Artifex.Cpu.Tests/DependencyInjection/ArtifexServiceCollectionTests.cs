@@ -1,4 +1,3 @@
-using Artifex.Cuda;
 using Artifex.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +14,7 @@ public sealed class ArtifexServiceCollectionTests
     [Fact]
     public void AddArtifexWithCpu_ResolvesEveryCoreServiceOnTheCpuProvider()
     {
-        using ServiceProvider services = new ServiceCollection().AddArtifex().AddArtifexCpu(o => o.DeviceCount = 4).AddArtifexCuda().BuildServiceProvider(s_strict);
+        using ServiceProvider services = new ServiceCollection().AddArtifex().AddArtifexCpu(o => o.DeviceCount = 4).BuildServiceProvider(s_strict);
         var provider = Assert.IsType<CpuProvider>(services.GetRequiredService<DeviceProvider>());
         Assert.Equal(4, provider.Devices.Count);
         Assert.Same(provider, services.GetRequiredKeyedService<DeviceProvider>("cpu"));
@@ -35,7 +34,7 @@ public sealed class ArtifexServiceCollectionTests
             ["Artifex:Cpu:CollectiveTimeout"] = "00:00:05",
             ["Artifex:Cpu:CachedBytesLimit"] = "1024",
         }).Build();
-        using ServiceProvider services = new ServiceCollection().AddArtifex(configuration).AddArtifexCpu(configuration).AddArtifexCuda(configuration).BuildServiceProvider(s_strict);
+        using ServiceProvider services = new ServiceCollection().AddArtifex(configuration).AddArtifexCpu(configuration).BuildServiceProvider(s_strict);
         var provider = (CpuProvider)services.GetRequiredService<DeviceProvider>();
         Assert.Equal(3, provider.Devices.Count);
         Assert.Equal(TimeSpan.FromSeconds(5), provider.CollectiveTimeout);
@@ -46,9 +45,9 @@ public sealed class ArtifexServiceCollectionTests
     [Fact]
     public void UnknownProvider_FailsAtStartListingRegisteredProviders()
     {
-        using ServiceProvider services = new ServiceCollection().AddArtifex(o => o.Provider = "tpu").AddArtifexCpu().AddArtifexCuda().BuildServiceProvider(s_strict);
+        using ServiceProvider services = new ServiceCollection().AddArtifex(o => o.Provider = "tpu").AddArtifexCpu().BuildServiceProvider(s_strict);
         OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<DeviceProvider>());
-        Assert.Contains("Unknown Artifex provider 'tpu' (Artifex:Provider). Registered providers: cpu, cuda.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Unknown Artifex provider 'tpu' (Artifex:Provider). Registered providers: cpu.", error.Message, StringComparison.Ordinal);
         Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
     }
 
@@ -79,27 +78,6 @@ public sealed class ArtifexServiceCollectionTests
         using ServiceProvider services = new ServiceCollection().AddArtifex(o => o.Provider = " ").AddArtifexCpu().BuildServiceProvider(s_strict);
         OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<DataParallel>() is not null && services.GetRequiredService<DeviceMeshManager>() is not null);
         Assert.Contains("Artifex:Provider is empty. Registered providers: cpu.", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void CudaChosen_FailsAtStartSayingWhyAndHowToFallBack_NeverDllNotFound()
-    {
-        Assert.SkipWhen(CudaProbe.Current.IsAvailable, "A GPU is usable here, so the CUDA provider starts.");
-        using ServiceProvider services = new ServiceCollection().AddArtifex(o => o.Provider = "cuda").AddArtifexCpu().AddArtifexCuda().BuildServiceProvider(s_strict);
-        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<DeviceProvider>());
-        Assert.Contains($"Artifex:Provider is 'cuda', but {CudaServiceCollectionExtensions.UnavailableReason}", error.Message, StringComparison.Ordinal);
-        Assert.Contains("set Artifex:Provider=cpu (environment variable Artifex__Provider=cpu", error.Message, StringComparison.Ordinal);
-        Assert.Contains(CudaProbe.Current.Reason!, error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void KeyedResolution_CpuResolvesAndCudaThrowsPlatformNotSupported()
-    {
-        Assert.SkipWhen(CudaProbe.Current.IsAvailable, "A GPU is usable here, so the CUDA provider starts.");
-        using ServiceProvider services = new ServiceCollection().AddArtifexCpu().AddArtifexCuda().BuildServiceProvider(s_strict);
-        Assert.IsType<CpuProvider>(services.GetRequiredKeyedService<DeviceProvider>("cpu"));
-        PlatformNotSupportedException error = Assert.Throws<PlatformNotSupportedException>(() => services.GetRequiredKeyedService<DeviceProvider>("cuda"));
-        Assert.Contains(CudaServiceCollectionExtensions.UnavailableReason!, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
