@@ -221,7 +221,7 @@ public sealed class CpuProvider : DeviceProvider
         lock (_workersLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return _workers ??= new SpmdWorkerPool(_devices, pinThreads: true);
+            return _workers ??= new SpmdWorkerPool(_devices, _backend.PinsThreads);
         }
     }
 }

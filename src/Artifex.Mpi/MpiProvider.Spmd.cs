@@ -94,7 +94,7 @@ public sealed partial class MpiProvider
         lock (_workersLock)
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return _workers ??= new SpmdWorkerPool(LocalDevices, pinThreads: false);
+            return _workers ??= new SpmdWorkerPool(LocalDevices, _backend.PinsThreads);
         }
     }
 }

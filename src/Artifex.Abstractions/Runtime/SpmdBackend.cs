@@ -25,6 +25,19 @@ public abstract class SpmdBackend
     /// </summary>
     public virtual bool ExecutesReproducibleSums => false;
 
+    /// <summary>
+    /// Gets how many cores this process's participants may keep busy: all of the machine's by default; fewer when other
+    /// processes of the same job share the node. Waits stop spinning, and executors put fewer threads to work, when the
+    /// participants outnumber them.
+    /// </summary>
+    public virtual int Cores => Environment.ProcessorCount;
+
+    /// <summary>
+    /// Gets whether the provider's worker pool pins device k's thread to core k mod P (<see cref="ThreadAffinity"/>), so
+    /// executors can tell which participants share a core.
+    /// </summary>
+    public virtual bool PinsThreads => false;
+
     /// <summary>Creates the executor of one axis group's rendezvous.</summary>
     /// <param name="rendezvous">The rendezvous.</param>
     /// <returns>The executor.</returns>

@@ -32,7 +32,7 @@ public sealed class SpmdRegion : ISpmdWork
         Timeout = backend.Provider.CollectiveTimeout;
         LocalDeviceIndices = [.. Enumerable.Range(0, mesh.Size).Where(k => IsLocal(mesh.Devices[k]))];
         _remaining = LocalDeviceIndices.Length;
-        Oversubscribed = LocalDeviceIndices.Length > Environment.ProcessorCount;
+        Oversubscribed = LocalDeviceIndices.Length > backend.Cores;
     }
 
     /// <summary>Gets the mesh.</summary>

@@ -8,6 +8,8 @@ internal sealed class CpuSpmdBackend(DeviceProvider provider) : SpmdBackend(prov
 {
     public override bool ExecutesReproducibleSums => true;
 
+    public override bool PinsThreads => true;
+
     public override CollectiveExecutor CreateExecutor(Rendezvous rendezvous) => new CpuCollectiveExecutor(rendezvous);
 
     public override string? GetUnsupportedReason(Type elementType) => CollectiveDispatch.GetUnsupportedReason(elementType);

@@ -52,12 +52,15 @@ internal sealed unsafe partial class MpiCollectiveExecutor
             return;
         }
 
-        // The local sums are in every local output: the lowest local rank combines them across processes once.
+        // The local sum is in the lowest local rank's output: that participant combines it across processes once, then
+        // every other local participant copies the result into its own output, in parallel, while the lowest one waits
+        // (its output must stay as it is until every copy is done).
+        SpmdRegion region = Rendezvous.Region;
         if (rank == LocalRanks[0])
         {
             try
             {
-                FinishAllReduce(_round, _roundCommunicator!);
+                CombineAcrossProcesses(_round, _roundCommunicator!);
             }
             catch (Exception error)
             {
@@ -67,17 +70,30 @@ internal sealed unsafe partial class MpiCollectiveExecutor
             finally
             {
                 Interlocked.Increment(ref _finished.Value);
-                Rendezvous.Region.Signal.Notify();
+                region.Signal.Notify();
+                var copied = new Reached(this, _copyTarget, copies: true);
+                Waiting.Until(ref copied, region.Signal, region.WaitPolicy, long.MaxValue, region: null);
             }
 
             return;
         }
 
-        var finished = new Finished(this, _finishTarget);
-        Waiting.Until(ref finished, Rendezvous.Region.Signal, Rendezvous.Region.WaitPolicy, long.MaxValue, region: null);
-        if (_finishFailure is { } failure)
+        try
         {
-            throw new InvalidOperationException($"all_reduce over axis {Description} failed on process {_provider.ProcessIndex}: {failure.Message}", failure);
+            // MPI calls at these sizes take far longer than a wake-up: block soon rather than spin against its core.
+            var finished = new Reached(this, _finishTarget, copies: false);
+            Waiting.Until(ref finished, region.Signal, WaitPolicy.Idle, long.MaxValue, region: null);
+            if (_finishFailure is { } failure)
+            {
+                throw new InvalidOperationException($"all_reduce over axis {Description} failed on process {_provider.ProcessIndex}: {failure.Message}", failure);
+            }
+
+            LocalReduce.Copy(_roundAccumulator!, 0, Calls[rank].Output!, 0, _round.OutputLength);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _copied.Value);
+            region.Signal.Notify();
         }
     }
 
@@ -94,27 +110,39 @@ internal sealed unsafe partial class MpiCollectiveExecutor
     }
 
     /// <summary>
-    /// The local step is the CPU provider's fused pass (a sum for a mean), run by every local participant; then one MPI
-    /// call over the group's processes on the lowest local rank's output, the division of a mean, and the copy back.
+    /// The local step is the CPU provider's fused pass over the local inputs (a sum for a mean) into the lowest local rank's
+    /// output, on every local participant's thread; then one MPI call over the group's processes on that output, the
+    /// division of a mean, and the copy to the other local outputs. With one local participant there is no local step.
     /// </summary>
     private bool StartAllReduce(CollectiveCall first, MpiCommunicator communicator)
     {
         _crossProcessRound = false;
-        if (_local.Start(first.Op == ReduceOp.Mean ? first with { Op = ReduceOp.Sum } : first))
+        if (LocalRanks.Length == 1)
+        {
+            LocalReduce.Copy(Calls[LocalRanks[0]].Input!, 0, Calls[LocalRanks[0]].Output!, 0, first.InputLength);
+            CombineAcrossProcesses(first, communicator);
+            return false;
+        }
+
+        if (_local.Start(first.Op == ReduceOp.Mean ? first with { Op = ReduceOp.Sum } : first, firstOutputOnly: true))
         {
             _round = first;
             _roundCommunicator = communicator;
+            _roundAccumulator = Calls[LocalRanks[0]].Output;
             _finishFailure = null;
             _finishTarget = Volatile.Read(ref _finished.Value) + 1;
+            _copyTarget = Volatile.Read(ref _copied.Value) + LocalRanks.Length - 1;
             _crossProcessRound = true;
             return true;
         }
 
-        FinishAllReduce(first, communicator);
+        CombineAcrossProcesses(first, communicator);
+        CopyToOtherOutputs(Calls[LocalRanks[0]].Output!, first.OutputLength);
         return false;
     }
 
-    private void FinishAllReduce(in CollectiveCall first, MpiCommunicator communicator)
+    /// <summary>One MPI all-reduce of the local sum, in place in the lowest local rank's output, then a mean's division.</summary>
+    private void CombineAcrossProcesses(in CollectiveCall first, MpiCommunicator communicator)
     {
         DeviceBuffer accumulator = Calls[LocalRanks[0]].Output!;
         communicator.AllReduce(null, LocalReduce.Pointer(accumulator), first.InputLength, first.ElementType!, first.Op == ReduceOp.Mean ? ReduceOp.Sum : first.Op);
@@ -122,8 +150,6 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         {
             LocalReduce.Divide(accumulator, _layout.Size);
         }
-
-        CopyToOtherOutputs(accumulator, first.OutputLength);
     }
 
     private void AllGather(CollectiveCall first, MpiCommunicator communicator)
@@ -209,8 +235,8 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         }
     }
 
-    private readonly struct Finished(MpiCollectiveExecutor owner, long target) : IWaitCondition
+    private readonly struct Reached(MpiCollectiveExecutor owner, long target, bool copies) : IWaitCondition
     {
-        public bool IsSatisfied() => Volatile.Read(ref owner._finished.Value) >= target;
+        public bool IsSatisfied() => Volatile.Read(ref copies ? ref owner._copied.Value : ref owner._finished.Value) >= target;
     }
 }

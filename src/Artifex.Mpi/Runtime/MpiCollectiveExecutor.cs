@@ -18,7 +18,10 @@ internal sealed partial class MpiCollectiveExecutor : CollectiveExecutor
     private MpiCommunicator? _communicator;
     private bool _communicatorResolved;
     private PaddedCounter _finished;
+    private PaddedCounter _copied;
     private long _finishTarget;
+    private long _copyTarget;
+    private DeviceBuffer? _roundAccumulator;
     private bool _crossProcessRound;
     private CollectiveCall _round;
     private MpiCommunicator? _roundCommunicator;
