@@ -69,17 +69,36 @@ public sealed class Rendezvous
     /// <exception cref="InvalidOperationException">The executor failed; its exception is the inner one.</exception>
     internal void Run(int rank, in CollectiveCall call)
     {
-        long round = Volatile.Read(ref _generation.Value);
-        long target = (round + 1) * _participants;
-        _calls[rank] = call;
-        Volatile.Write(ref _arrivedRound[rank], round + 1);
-        if (Interlocked.Increment(ref _arrived.Value) == target)
+        if (_participants == 1)
         {
-            Complete();
+            // The only local participant of its group (one device per process) has nobody to meet: no counters and no
+            // wake-up, which cost a tenth of a cross-process 4-byte all-reduce's own path.
+            Region.ThrowIfAborted();
+            _calls[rank] = call;
+            _disagreement = call.WindowIndex >= 0 ? Validate() : null;
+            _failure = null;
+            _participate = false;
+            if (_disagreement is null)
+            {
+                StartExecutor();
+            }
         }
         else
         {
-            WaitForRelease(rank, round, target, call.Kind);
+            long round = Volatile.Read(ref _generation.Value);
+            long target = (round + 1) * _participants;
+            _calls[rank] = call;
+            Volatile.Write(ref _arrivedRound[rank], round + 1);
+            if (Interlocked.Increment(ref _arrived.Value) == target)
+            {
+                StartRound();
+                Interlocked.Increment(ref _generation.Value);
+                Region.Signal.Notify();
+            }
+            else
+            {
+                WaitForRelease(rank, round, target, call.Kind);
+            }
         }
 
         if (_disagreement is not null)
@@ -100,34 +119,38 @@ public sealed class Rendezvous
         }
     }
 
-    private void Complete()
+    /// <summary>Checks the round's calls and starts the executor; by the last participant to arrive, before anyone is released.</summary>
+    private void StartRound()
     {
         _disagreement = Validate();
         _failure = null;
         _participate = false;
-        if (_disagreement is null)
+        if (_disagreement is not null)
         {
-            if (Region.IsAborted)
-            {
-                // A participant failed meanwhile: its buffers may be gone, so nothing runs.
-                _failure = new OperationCanceledException(Region.AbortedMessage, Region.Failure);
-            }
-            else
-            {
-                try
-                {
-                    _participate = _executor.Start();
-                }
-                catch (Exception error)
-                {
-                    // Every participant of the round gets the failure, not only the one whose thread ran it.
-                    _failure = error;
-                }
-            }
+            return;
         }
 
-        Interlocked.Increment(ref _generation.Value);
-        Region.Signal.Notify();
+        if (Region.IsAborted)
+        {
+            // A participant failed meanwhile: its buffers may be gone, so nothing runs.
+            _failure = new OperationCanceledException(Region.AbortedMessage, Region.Failure);
+            return;
+        }
+
+        StartExecutor();
+    }
+
+    private void StartExecutor()
+    {
+        try
+        {
+            _participate = _executor.Start();
+        }
+        catch (Exception error)
+        {
+            // Every participant of the round gets the failure, not only the one whose thread ran it.
+            _failure = error;
+        }
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
 {
     public override bool Start()
     {
-        CollectiveCall first = Rendezvous.Agreed;
+        ref readonly CollectiveCall first = ref Rendezvous.Agreed;
         MpiCommunicator? communicator = Communicator();
         if (communicator is null)
         {
@@ -114,7 +114,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
     /// output, on every local participant's thread; then one MPI call over the group's processes on that output, the
     /// division of a mean, and the copy to the other local outputs. With one local participant there is no local step.
     /// </summary>
-    private bool StartAllReduce(CollectiveCall first, MpiCommunicator communicator)
+    private bool StartAllReduce(in CollectiveCall first, MpiCommunicator communicator)
     {
         _crossProcessRound = false;
         if (LocalRanks.Length == 1)
@@ -152,7 +152,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         }
     }
 
-    private void AllGather(CollectiveCall first, MpiCommunicator communicator)
+    private void AllGather(in CollectiveCall first, MpiCommunicator communicator)
     {
         int[] local = LocalRanks;
         long block = first.InputLength;
@@ -187,7 +187,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         CopyToOtherOutputs(gathered, first.OutputLength);
     }
 
-    private void ReduceScatter(CollectiveCall first, MpiCommunicator communicator)
+    private void ReduceScatter(in CollectiveCall first, MpiCommunicator communicator)
     {
         // The whole sum, then each local rank keeps its block: twice MPI's minimal traffic, but one code path for any layout.
         int[] local = LocalRanks;
@@ -209,7 +209,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         }
     }
 
-    private void Broadcast(CollectiveCall first, MpiCommunicator communicator)
+    private void Broadcast(in CollectiveCall first, MpiCommunicator communicator)
     {
         int[] local = LocalRanks;
         DeviceBuffer value = Calls[local[0]].Output!;
