@@ -10,34 +10,13 @@ namespace Artifex.Benchmarks;
 /// all-reduce is exactly the local step (the CPU provider's fused pass, composed); the bar is within 1.3× of the CPU
 /// provider.
 /// </summary>
-[MemoryDiagnoser]
-public class MpiLocalStepBenchmarks
+public class MpiLocalStepBenchmarks : InRegionAllReduceBenchmark
 {
-    public const int OpsPerRegion = InRegionAllReduceWorkload.OpsPerRegion;
-
-    private DeviceProvider _provider = null!;
-    private InRegionAllReduceWorkload _workload = null!;
-
     [Params("cpu", "mpi")]
     public string Provider { get; set; } = "cpu";
 
-    [Params(16 << 20)]
-    public int Bytes { get; set; }
+    protected override int WorkloadBytes => 16 << 20;
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        _provider = string.Equals(Provider, "mpi", StringComparison.Ordinal) ? new MpiProvider(2) : new CpuProvider(2);
-        _workload = new InRegionAllReduceWorkload(_provider, Bytes);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _workload.Dispose();
-        _provider.Dispose();
-    }
-
-    [Benchmark(OperationsPerInvoke = OpsPerRegion)]
-    public void InRegion() => _provider.RunSpmd(_workload.Mesh, _workload.Body);
+    protected override DeviceProvider CreateProvider() =>
+        string.Equals(Provider, "mpi", StringComparison.Ordinal) ? new MpiProvider(2) : new CpuProvider(2);
 }

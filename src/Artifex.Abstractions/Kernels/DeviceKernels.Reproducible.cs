@@ -136,7 +136,8 @@ public abstract partial class DeviceKernels
     /// <param name="biased">True to add the biases.</param>
     protected abstract void ReproducibleSetBiasCore(DeviceBuffer state, bool biased);
 
-    private static double ReadValue(DeviceBuffer values, long index)
+    /// <summary>Reads one Single or Half value back to the host, for a message naming it.</summary>
+    internal static double ReadValue(DeviceBuffer values, long index)
     {
         if (values.ElementType == typeof(Half))
         {

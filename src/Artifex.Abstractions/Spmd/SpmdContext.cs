@@ -279,7 +279,7 @@ public abstract class SpmdContext
         DeviceProvider provider = input.Buffer.Provider;
         DeviceKernels kernels = provider.Kernels;
         long window = kernels.ReproducibleFindOutsideWindow(input.Buffer);
-        double windowValue = window < 0 ? 0 : ReadElement(input.Buffer, window);
+        double windowValue = window < 0 ? 0 : DeviceKernels.ReadValue(input.Buffer, window);
         if (ExecutesReproducibleSums)
         {
             CollectiveCore(group, new CollectiveCall(kind, input, output, op, reproducible: true) { WindowIndex = window, WindowValue = windowValue });
@@ -308,20 +308,6 @@ public abstract class SpmdContext
         using DeviceArray full = input.AllocateLike(count);
         kernels.ReproducibleFinalize(state.Buffer, full.Buffer, scale);
         provider.Copy(full.Buffer, group.Rank * output.Length, output.Buffer, 0, output.Length);
-    }
-
-    private static double ReadElement(DeviceBuffer buffer, long index)
-    {
-        if (buffer.ElementType == typeof(Half))
-        {
-            Span<Half> one = stackalloc Half[1];
-            buffer.Provider.CopyToHost(buffer, index, one);
-            return (double)one[0];
-        }
-
-        Span<float> value = stackalloc float[1];
-        buffer.Provider.CopyToHost(buffer, index, value);
-        return value[0];
     }
 
     /// <summary>The contract's reduction rules: the provider's element types, and JAX's: the mean of integers is not an integer.</summary>
