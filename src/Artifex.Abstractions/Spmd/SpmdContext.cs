@@ -19,6 +19,7 @@ public abstract class SpmdContext
 
     private readonly Dictionary<string, AxisGroup> _singleAxisGroups = new(StringComparer.Ordinal);
     private readonly List<AxisGroup> _tupleGroups = [];
+    private Type? _reducibleType;
 
     /// <summary>Initializes a participant.</summary>
     /// <param name="mesh">The region's mesh; every axis name of it is bound.</param>
@@ -313,13 +314,22 @@ public abstract class SpmdContext
     /// <summary>The contract's reduction rules: the provider's element types, and JAX's: the mean of integers is not an integer.</summary>
     private void ThrowIfCannotReduce(Type elementType, ReduceOp op)
     {
-        string? reason = GetUnsupportedReason(elementType);
-        if (reason is not null)
+        // A participant reduces one or two element types in a training loop: ask the provider once per type change.
+        if (!ReferenceEquals(elementType, _reducibleType))
         {
-            throw new ArgumentException(reason, nameof(elementType));
+            string? reason = GetUnsupportedReason(elementType);
+            if (reason is not null)
+            {
+                throw new ArgumentException(reason, nameof(elementType));
+            }
+
+            _reducibleType = elementType;
         }
 
-        CollectiveRules.ThrowIfMeanOfIntegers(elementType, op, nameof(op));
+        if (op == ReduceOp.Mean)
+        {
+            CollectiveRules.ThrowIfMeanOfIntegers(elementType, op, nameof(op));
+        }
     }
 
     internal static InvalidOperationException UnboundAxis(string name, SpmdContext? context) =>
