@@ -14,7 +14,7 @@ namespace Artifex.Cpu;
 /// laptop or CI machine. The device count comes from the constructor, or from the environment variable
 /// <c>ARTIFEX_CPU_DEVICES</c>; without either it is <see cref="DefaultDeviceCount"/> (1, as JAX's CPU backend).
 /// </remarks>
-public sealed class CpuProvider : DeviceProvider
+public sealed class CpuProvider : CpuMemoryProvider
 {
     /// <summary>The platform name of CPU devices.</summary>
     public const string PlatformName = "cpu";
@@ -29,7 +29,6 @@ public sealed class CpuProvider : DeviceProvider
     public const long DefaultCachedBytesLimit = 1L << 30;
 
     private readonly ImmutableArray<Device> _devices;
-    private readonly CpuMemory _memory = new(DefaultCachedBytesLimit);
     private readonly Lock _workersLock = new();
     private readonly CpuSpmdBackend _backend;
     private SpmdWorkerPool? _workers;
@@ -47,7 +46,7 @@ public sealed class CpuProvider : DeviceProvider
     /// <param name="deviceCount">The number of devices (1 or more; may exceed the core count).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="deviceCount"/> is below 1.</exception>
     public CpuProvider(int deviceCount)
-        : base(PlatformName)
+        : base(PlatformName, DefaultCachedBytesLimit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
         _devices = [.. Enumerable.Range(0, deviceCount).Select(id => CreateDevice(id, PlatformName))];
@@ -104,12 +103,12 @@ public sealed class CpuProvider : DeviceProvider
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public long CachedBytesLimit
     {
-        get => _memory.CachedBytesLimit;
-        set => _memory.CachedBytesLimit = value;
+        get => Memory.CachedBytesLimit;
+        set => Memory.CachedBytesLimit = value;
     }
 
     /// <summary>Gets the bytes of freed buffers currently kept for reuse.</summary>
-    public long CachedBytes => _memory.CachedBytes;
+    public long CachedBytes => Memory.CachedBytes;
 
     /// <summary>Reads the device count from <c>ARTIFEX_CPU_DEVICES</c>, or returns <see cref="DefaultDeviceCount"/> when it is unset.</summary>
     /// <returns>The device count.</returns>
@@ -194,27 +193,7 @@ public sealed class CpuProvider : DeviceProvider
         }
 
         base.Dispose(disposing);
-        if (disposing)
-        {
-            _memory.Dispose();
-        }
     }
-
-    /// <inheritdoc/>
-    protected override DeviceBuffer AllocateCore(Device device, Type elementType, int elementSize, long length) =>
-        _memory.Allocate(this, device, elementType, elementSize, length);
-
-    /// <inheritdoc/>
-    protected override void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset) =>
-        CpuMemory.CopyFromHost(source, destination, destinationByteOffset);
-
-    /// <inheritdoc/>
-    protected override void CopyToHostCore(DeviceBuffer source, long sourceByteOffset, Span<byte> destination) =>
-        CpuMemory.CopyToHost(source, sourceByteOffset, destination);
-
-    /// <inheritdoc/>
-    protected override void CopyCore(DeviceBuffer source, long sourceByteOffset, DeviceBuffer destination, long destinationByteOffset, long byteCount) =>
-        CpuMemory.Copy(source, sourceByteOffset, destination, destinationByteOffset, byteCount);
 
     private SpmdWorkerPool EnsureWorkers()
     {

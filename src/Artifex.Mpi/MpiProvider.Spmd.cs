@@ -71,7 +71,6 @@ public sealed partial class MpiProvider
         }
 
         Communicators.Dispose();
-        _memory.Dispose();
     }
 
     private void RequireEveryProcess(Mesh mesh)

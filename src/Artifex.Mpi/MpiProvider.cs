@@ -27,7 +27,7 @@ namespace Artifex.Mpi;
 /// watchdog (<c>ARTIFEX_MPI_COLLECTIVE_TIMEOUT_S</c>).
 /// </para>
 /// </remarks>
-public sealed partial class MpiProvider : DeviceProvider
+public sealed partial class MpiProvider : CpuMemoryProvider
 {
     /// <summary>The provider's name in configuration and on the command line (<c>--provider mpi</c>); its devices are <c>cpu</c> devices.</summary>
     public const string ProviderName = "mpi";
@@ -38,7 +38,6 @@ public sealed partial class MpiProvider : DeviceProvider
     private readonly ImmutableArray<Device> _devices;
     private readonly int _process;
     private readonly int _processCount;
-    private readonly CpuMemory _memory = new(CpuProvider.DefaultCachedBytesLimit);
     private readonly CpuKernels _kernels;
     private readonly Lock _workersLock = new();
     private readonly MpiSpmdBackend _backend;
@@ -65,7 +64,7 @@ public sealed partial class MpiProvider : DeviceProvider
     /// <exception cref="ArgumentOutOfRangeException">The local device count is below 1.</exception>
     /// <exception cref="InvalidOperationException">The processes disagree on the local device count.</exception>
     public MpiProvider(MpiProviderOptions options, ILogger<MpiProvider>? logger = null)
-        : base(CpuProvider.PlatformName)
+        : base(CpuProvider.PlatformName, CpuProvider.DefaultCachedBytesLimit)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (logger is not null)
