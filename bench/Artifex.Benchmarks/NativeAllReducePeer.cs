@@ -4,7 +4,7 @@ namespace Artifex.Benchmarks;
 
 /// <summary>
 /// Builds and runs the native OpenMP fused all-reduce of <c>../shared/peers/allreduce-c</c> (when gcc and the peer
-/// are present) with 2 threads, in the same session as our measurements, and reads its table.
+/// are present) with 2 threads, in the same run as our measurements, and reads its table.
 /// </summary>
 internal static class NativeAllReducePeer
 {
