@@ -44,7 +44,24 @@ internal sealed unsafe partial class CudaKernels : DeviceKernels
         CudaCheck.Blas(Cublas.cublasSaxpy_v2(state.Blas, checked((int)x.Length), &alpha, Address(x), 1, Address(y), 1), "cublasSaxpy_v2");
     }
 
-    protected override void ScaleCore(DeviceBuffer x, double factor, bool divide) => _provider.Scale((CudaBuffer)x, factor, divide);
+    protected override void ScaleCore(DeviceBuffer x, double factor, bool divide)
+    {
+        if (divide || x.ElementType != typeof(float))
+        {
+            // cuBLAS has no division; division and Double scaling run the provider's scale kernels (one rounding each).
+            _provider.Scale((CudaBuffer)x, factor, divide);
+            return;
+        }
+
+        if (x.Length == 0)
+        {
+            return;
+        }
+
+        float alpha = (float)factor;
+        CudaDeviceState state = Enter(x);
+        CudaCheck.Blas(Cublas.cublasSscal_v2(state.Blas, checked((int)x.Length), &alpha, Address(x), 1), "cublasSscal_v2");
+    }
 
     protected override void FillCore(DeviceBuffer x, float value)
     {
