@@ -1085,6 +1085,10 @@ public abstract class KernelConformanceTests : ProviderTestBase
         Add("Scale x disposed", disposed, null, static (k, o) => k.Scale(2, o.Disposed));
         Add("Divide x Int32", argument, "x", static (k, o) => k.Divide(o.Ints, 2));
         Add("Divide x of another provider", argument, "x", static (k, o) => k.Divide(o.Foreign, 2));
+        Add("CanonicalizeNaN x Int32", argument, "x", static (k, o) => k.CanonicalizeNaN(o.Ints));
+        Add("CanonicalizeNaN x Double", argument, "x", static (k, o) => k.CanonicalizeNaN(o.Doubles));
+        Add("CanonicalizeNaN x of another provider", argument, "x", static (k, o) => k.CanonicalizeNaN(o.Foreign));
+        Add("ReproducibleFindOutsideWindow values Double", argument, "values", static (k, o) => k.ReproducibleFindOutsideWindow(o.Doubles));
 
         Add("Fill x Double", argument, "x", static (k, o) => k.Fill(o.Doubles, 1));
         Add("Fill x of another provider", argument, "x", static (k, o) => k.Fill(o.Foreign, 1));

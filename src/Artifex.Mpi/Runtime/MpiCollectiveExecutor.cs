@@ -31,7 +31,7 @@ internal sealed partial class MpiCollectiveExecutor : CollectiveExecutor
         : base(rendezvous)
     {
         _provider = provider;
-        _layout = new MpiGroupLayout(rendezvous.Group, provider.ProcessIndex);
+        _layout = new MpiGroupLayout(rendezvous.Devices);
         _local = new CpuCollectiveExecutor(rendezvous);
     }
 

@@ -1,24 +1,22 @@
 namespace Artifex.Mpi.Runtime;
 
-/// <summary>Where an axis group's members live: its devices in rank order, which ranks this process holds, and the processes involved.</summary>
+/// <summary>Where an axis group's members live across processes: the processes involved and how their ranks are laid out.</summary>
 internal sealed class MpiGroupLayout
 {
-    public MpiGroupLayout(AxisGroup group, int process)
+    /// <summary>Initializes the layout of a group.</summary>
+    /// <param name="devices">The group's devices in rank order (the rendezvous's).</param>
+    public MpiGroupLayout(IReadOnlyList<Device> devices)
     {
-        Devices = [.. Enumerable.Range(0, group.Size).Select(r => group.Mesh.Devices[group.GetDeviceIndex(r)])];
-        LocalRanks = [.. Enumerable.Range(0, group.Size).Where(r => Devices[r].ProcessIndex == process)];
-        Processes = [.. Devices.Select(static d => d.ProcessIndex).Distinct().Order()];
+        Devices = devices;
+        Processes = [.. devices.Select(static d => d.ProcessIndex).Distinct().Order()];
     }
 
-    public Device[] Devices { get; }
-
-    /// <summary>Gets the ranks whose devices this process holds, ascending.</summary>
-    public int[] LocalRanks { get; }
+    public IReadOnlyList<Device> Devices { get; }
 
     /// <summary>Gets the processes holding members, ascending (their order in the group's communicator).</summary>
     public int[] Processes { get; }
 
-    public int Size => Devices.Length;
+    public int Size => Devices.Count;
 
     /// <summary>
     /// Gets whether every process holds one run of consecutive ranks of the same length, the runs in process order (what
