@@ -175,15 +175,20 @@ public sealed class Rendezvous
             done = false;
         }
 
-        if (!done && !Region.IsAborted && TryWithdraw(target))
+        if (done)
         {
+            return;
+        }
+
+        // The deadline passed. Leave if the round is still incomplete, whether or not another waiter that timed out at the
+        // same moment aborted the region first: a waiter that stays must be sure the last participant has arrived.
+        if (TryWithdraw(target))
+        {
+            Region.ThrowIfAborted();
             throw Region.Abort(TimedOut(kind, round), Devices[rank]);
         }
 
-        if (!done)
-        {
-            Waiting.Until(ref released, Region.Signal, Region.WaitPolicy, long.MaxValue, region: null);
-        }
+        Waiting.Until(ref released, Region.Signal, Region.WaitPolicy, long.MaxValue, region: null);
     }
 
     private bool TryWithdraw(long target)
