@@ -11,6 +11,7 @@ public sealed class PartClaims
     private readonly int[] _claimed;
     private PaddedCounter _done;
     private int _chunks;
+    private Exception? _failure;
 
     /// <summary>Initializes the claims for <paramref name="parts"/> threads (one part each).</summary>
     /// <param name="parts">The number of parts, 1 or more.</param>
@@ -26,6 +27,13 @@ public sealed class PartClaims
     /// <summary>Gets whether every chunk of the round has been run.</summary>
     public bool IsDone => Volatile.Read(ref _done.Value) >= _chunks;
 
+    /// <summary>Gets the first exception a chunk of the round threw, or <see langword="null"/>.</summary>
+    /// <remarks>
+    /// A failed chunk still counts as run, so the round ends and nobody waits for it forever; every waiter then sees the
+    /// failure through <see cref="ThrowIfFailed"/>.
+    /// </remarks>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
     /// <summary>Gets the round's chunk count.</summary>
     public int Chunks => _chunks;
 
@@ -35,7 +43,18 @@ public sealed class PartClaims
     {
         Array.Clear(_claimed);
         _chunks = chunks;
+        _failure = null;
         Volatile.Write(ref _done.Value, 0);
+    }
+
+    /// <summary>Throws when a chunk of the round failed. Call after <see cref="IsDone"/>.</summary>
+    /// <exception cref="InvalidOperationException">A chunk failed; its exception is the inner one.</exception>
+    public void ThrowIfFailed()
+    {
+        if (Failure is { } failure)
+        {
+            throw new InvalidOperationException(failure.Message, failure);
+        }
     }
 
     /// <summary>Claims parts, own first, and runs their chunks. Returns true when this call finished the round's last chunk.</summary>
@@ -60,7 +79,15 @@ public sealed class PartClaims
             int end = (int)((long)_chunks * (part + 1) / parts);
             if (end > first)
             {
-                runner.RunChunks(first, end);
+                try
+                {
+                    runner.RunChunks(first, end);
+                }
+                catch (Exception error)
+                {
+                    Interlocked.CompareExchange(ref _failure, error, null);
+                }
+
                 finishedRound |= Interlocked.Add(ref _done.Value, end - first) == _chunks;
             }
         }

@@ -75,13 +75,7 @@ public sealed class Rendezvous
             // wake-up, which cost a tenth of a cross-process 4-byte all-reduce's own path. The participant checked for an
             // abort just before arriving.
             _calls[rank] = call;
-            _disagreement = call.WindowIndex >= 0 ? Validate() : null;
-            _failure = null;
-            _participate = false;
-            if (_disagreement is null)
-            {
-                StartExecutor();
-            }
+            StartRound(validate: call.WindowIndex >= 0);
         }
         else
         {
@@ -91,7 +85,7 @@ public sealed class Rendezvous
             Volatile.Write(ref _arrivedRound[rank], round + 1);
             if (Interlocked.Increment(ref _arrived.Value) == target)
             {
-                StartRound();
+                StartRound(validate: true);
                 Interlocked.Increment(ref _generation.Value);
                 Region.Signal.Notify();
             }
@@ -110,40 +104,46 @@ public sealed class Rendezvous
         {
             throw _failure is OperationCanceledException canceled
                 ? new OperationCanceledException(canceled.Message, canceled.InnerException)
-                : new InvalidOperationException($"{CollectiveCall.Name(call.Kind)} over axis {Description} failed: {_failure.Message}", _failure);
+                : Failed(call.Kind, _failure);
         }
 
         if (_participate)
         {
-            _executor.Participate(rank);
+            try
+            {
+                _executor.Participate(rank);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                throw Failed(call.Kind, error);
+            }
         }
     }
 
-    /// <summary>Checks the round's calls and starts the executor; by the last participant to arrive, before anyone is released.</summary>
-    private void StartRound()
+    /// <summary>
+    /// Checks the round's calls and starts the executor; by the last participant to arrive, before anyone is released.
+    /// Nothing here may escape: the others wait for this round to end, so any failure becomes the round's result.
+    /// </summary>
+    private void StartRound(bool validate)
     {
-        _disagreement = Validate();
+        _disagreement = null;
         _failure = null;
         _participate = false;
-        if (_disagreement is not null)
-        {
-            return;
-        }
-
-        if (Region.IsAborted)
-        {
-            // A participant failed meanwhile: its buffers may be gone, so nothing runs.
-            _failure = new OperationCanceledException(Region.AbortedMessage, Region.Failure);
-            return;
-        }
-
-        StartExecutor();
-    }
-
-    private void StartExecutor()
-    {
         try
         {
+            _disagreement = validate ? Validate() : null;
+            if (_disagreement is not null)
+            {
+                return;
+            }
+
+            if (Region.IsAborted)
+            {
+                // A participant failed meanwhile: its buffers may be gone, so nothing runs.
+                _failure = new OperationCanceledException(Region.AbortedMessage, Region.Failure);
+                return;
+            }
+
             _participate = _executor.Start();
         }
         catch (Exception error)
@@ -152,6 +152,9 @@ public sealed class Rendezvous
             _failure = error;
         }
     }
+
+    private InvalidOperationException Failed(CollectiveKind kind, Exception error) =>
+        new($"{CollectiveCall.Name(kind)} over axis {Description} failed: {error.Message}", error);
 
     /// <summary>
     /// Waits for the last participant. On abort or timeout the participant leaves only if it can withdraw its arrival;

@@ -132,6 +132,7 @@ public sealed class CpuCollectiveExecutor : CollectiveExecutor
         // released early could free or reuse buffers that the others are still writing.
         var done = new AllChunksDone(_parts);
         Waiting.Until(ref done, region.Signal, region.WaitPolicy, long.MaxValue, region: null);
+        _parts.ThrowIfFailed();
     }
 
     /// <summary>

@@ -85,7 +85,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
             Waiting.Until(ref finished, region.Signal, WaitPolicy.Idle, long.MaxValue, region: null);
             if (_finishFailure is { } failure)
             {
-                throw new InvalidOperationException($"all_reduce over axis {Description} failed on process {_provider.ProcessIndex}: {failure.Message}", failure);
+                throw new InvalidOperationException($"process {_provider.ProcessIndex}'s MPI call failed: {failure.Message}", failure);
             }
 
             LocalReduce.Copy(_roundAccumulator!, 0, Calls[rank].Output!, 0, _round.OutputLength);

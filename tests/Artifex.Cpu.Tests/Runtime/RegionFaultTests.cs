@@ -33,6 +33,40 @@ public sealed class RegionFaultTests
         Assert.Null(RunGuarded(() => provider.RunSpmd(mesh, _ => Collectives.Barrier("data")), "the region after the timeouts"));
     }
 
+    [Fact]
+    public void BroadcastAndAllGather_ElementsLargerThanAChunk_RunInsteadOfFailingAfterEveryoneArrived()
+    {
+        // A 40,000-byte element is larger than a collective chunk: planning used to divide by zero after the last
+        // participant arrived, and the others waited for the round forever.
+        using var provider = new CpuProvider(2);
+        var mesh = new Mesh(provider.Devices, ("data", 2));
+        var broadcast = new WideElement[2][];
+        var gathered = new WideElement[2][];
+        Exception? error = RunGuarded(() => provider.RunSpmd(mesh, context =>
+        {
+            var values = new WideElement[3];
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i][0] = (10 * context.DeviceIndex) + i;
+                values[i][WideElement.Length - 1] = -values[i][0];
+            }
+
+            using DeviceArray<WideElement> x = DeviceArray.FromHost(context.Device, new HostArray<WideElement>(values, values.Length));
+            using DeviceArray<WideElement> b = Collectives.Broadcast(x, 1, "data").As<WideElement>();
+            using DeviceArray<WideElement> g = Collectives.AllGather(x, "data", tiled: true).As<WideElement>();
+            broadcast[context.DeviceIndex] = b.ToArray();
+            gathered[context.DeviceIndex] = g.ToArray();
+        }), "the region");
+
+        Assert.Null(error);
+        for (int device = 0; device < 2; device++)
+        {
+            Assert.Equal([10f, 11f, 12f], broadcast[device].Select(static e => e[0]));
+            Assert.Equal([0f, 1f, 2f, 10f, 11f, 12f], gathered[device].Select(static e => e[0]));
+            Assert.Equal([0f, -1f, -2f, -10f, -11f, -12f], gathered[device].Select(static e => e[WideElement.Length - 1]));
+        }
+    }
+
     /// <summary>Runs <paramref name="action"/> on another thread and returns what it threw; fails the test if it never returns.</summary>
     internal static Exception? RunGuarded(Action action, string what)
     {

@@ -68,6 +68,28 @@ public sealed class RendezvousTests
         Assert.Equal(0, backend.Starts);
     }
 
+    [Fact]
+    public void Run_ParticipateThrowsOnOneRank_ThatRankGetsItWrapped_AndNobodyHangs()
+    {
+        using var provider = new CpuProvider(3);
+        var backend = new CountingBackend(provider) { ParticipateFailsOn = 1 };
+        var errors = new Exception?[3];
+        Exception? region = RegionFaultTests.RunGuarded(
+            () => Run(provider, backend, context =>
+            {
+                using DeviceArray<float> x = DeviceArray.FromHost(context.Device, new HostArray<float>([1f], 1));
+                errors[context.DeviceIndex] = Record.Exception(() => Collectives.AllReduceInPlace(x, ReduceOp.Sum, "data"));
+                Collectives.Barrier("data");
+            }),
+            "the region");
+
+        Assert.Null(region);
+        Assert.Null(errors[0]);
+        Assert.Null(errors[2]);
+        var wrapped = Assert.IsType<InvalidOperationException>(errors[1]);
+        Assert.Equal("all_reduce over axis 'data' failed: rank 1's share failed", wrapped.Message);
+    }
+
     private static void Run(CpuProvider provider, SpmdBackend backend, Action<SpmdContext> body)
     {
         var mesh = new Mesh(provider.Devices, ("data", provider.Devices.Count));
@@ -85,6 +107,8 @@ public sealed class RendezvousTests
 
         public Exception? LastFailure { get; private set; }
 
+        public int ParticipateFailsOn { get; init; } = -1;
+
         public override CollectiveExecutor CreateExecutor(Rendezvous rendezvous) => new CountingExecutor(rendezvous, this);
 
         public override string? GetUnsupportedReason(Type elementType) => null;
@@ -101,7 +125,15 @@ public sealed class RendezvousTests
                     throw failure;
                 }
 
-                return false;
+                return owner.ParticipateFailsOn >= 0 && owner.Starts == 1;
+            }
+
+            public override void Participate(int rank)
+            {
+                if (rank == owner.ParticipateFailsOn)
+                {
+                    throw new InvalidOperationException($"rank {rank}'s share failed");
+                }
             }
         }
     }
