@@ -74,6 +74,17 @@ public abstract class MemoryConformanceTests : ProviderTestBase
         Assert.Throws<ArgumentOutOfRangeException>(() => provider.Allocate<float>(provider.Devices[0], -1)));
 
     [Fact]
+    public void Allocate_LengthWhoseByteSizeWraps_ThrowsBeforeAllocating() => WithProvider(1, provider =>
+    {
+        // 2^62 + 16 floats is 2^64 + 64 bytes: a wrapping size would give a 64-byte buffer that claims 2^62 elements.
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => provider.Allocate<float>(provider.Devices[0], (1L << 62) + 16));
+
+        Assert.Equal("length", error.ParamName);
+        Assert.Contains("4611686018427387920 elements of Single (4 bytes each)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.LiveBufferCount);
+    });
+
+    [Fact]
     public void Allocate_ForeignDevice_ThrowsNamingDevice() => WithProvider(1, provider =>
     {
         var foreign = new Device(0, provider.Platform, "descriptor");

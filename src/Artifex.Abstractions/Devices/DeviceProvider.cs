@@ -86,20 +86,27 @@ public abstract partial class DeviceProvider : IDisposable
     /// <returns>A new buffer. The caller owns it and must dispose it.</returns>
     /// <exception cref="ObjectDisposedException">The provider has been disposed.</exception>
     /// <exception cref="ArgumentException"><paramref name="device"/> does not belong to this provider.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative, or its size in bytes does not fit in a <see cref="long"/>.</exception>
     public DeviceBuffer Allocate<T>(Device device, long length)
         where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         ArgumentNullException.ThrowIfNull(device);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        int elementSize = Unsafe.SizeOf<T>();
+        if (length > long.MaxValue / elementSize)
+        {
+            // Every byte offset and bounds check of the contract is Length × ElementSize: it must not wrap.
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"{length} elements of {typeof(T).Name} ({elementSize} bytes each) are more bytes than a buffer can address.");
+        }
+
         ThrowIfForeign(device, nameof(device));
         if (!IsAddressable(device))
         {
             throw new ArgumentException($"Device {device} belongs to process {device.ProcessIndex}; process {ProcessIndex} cannot hold memory on it.", nameof(device));
         }
 
-        DeviceBuffer buffer = AllocateCore(device, typeof(T), Unsafe.SizeOf<T>(), length);
+        DeviceBuffer buffer = AllocateCore(device, typeof(T), elementSize, length);
         _liveBuffers.TryAdd(buffer, 0);
         return buffer;
     }

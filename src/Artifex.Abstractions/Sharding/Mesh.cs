@@ -26,16 +26,18 @@ public sealed class Mesh : IEquatable<Mesh>
         ArgumentNullException.ThrowIfNull(axes);
         ValidateAxes(axes, nameof(axes));
         ImmutableArray<Device> deviceArray = [.. devices];
+        // Axis sizes are ints, so stopping once the product passes int.MaxValue keeps it from wrapping to a size that fits.
         long required = 1;
         foreach (MeshAxis axis in axes)
         {
-            required *= axis.Size;
+            required = required > int.MaxValue ? required : required * axis.Size;
         }
 
         if (deviceArray.Length != required)
         {
+            string needs = required > int.MaxValue ? $"more than {int.MaxValue}" : $"{required}";
             throw new ArgumentException(
-                $"A mesh of shape {Python.Shape(axes.Select(a => (long)a.Size).ToArray())} needs {required} devices, but {deviceArray.Length} were given.",
+                $"A mesh of shape {Python.Shape(axes.Select(a => (long)a.Size).ToArray())} needs {needs} devices, but {deviceArray.Length} were given.",
                 nameof(devices));
         }
 

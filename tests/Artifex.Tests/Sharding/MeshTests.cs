@@ -17,6 +17,16 @@ public sealed class MeshTests
     }
 
     [Fact]
+    public void Constructor_AxisSizesWhoseProductWrapsToZero_ThrowsInsteadOfAnEmptyMesh()
+    {
+        // 65536^4 = 2^64: a wrapping product would match zero devices.
+        ArgumentException error = Assert.Throws<ArgumentException>(() => new Mesh([], ("a", 65536), ("b", 65536), ("c", 65536), ("d", 65536)));
+
+        Assert.Equal("devices", error.ParamName);
+        Assert.StartsWith("A mesh of shape (65536, 65536, 65536, 65536) needs more than 2147483647 devices, but 0 were given.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Shape_AxesNotInSortedOrder_KeepsAxisOrder()
     {
         var mesh = new Mesh(TestDevices.Create(6), ("model", 3), ("data", 2));
