@@ -140,12 +140,12 @@ public sealed class CpuProvider : CpuMemoryProvider
     /// one fused pass each (read the inputs in rank order, write every output), so each element's result depends only
     /// on the rank order, never on the thread count or chunking.
     /// </remarks>
-    protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
+    protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body, CancellationToken cancellationToken)
     {
         SpmdWorkerPool workers = EnsureWorkers();
         try
         {
-            workers.Run(new SpmdRegion(mesh, body, _backend));
+            workers.Run(new SpmdRegion(mesh, body, _backend, cancellationToken));
         }
         catch (TimeoutException error)
         {

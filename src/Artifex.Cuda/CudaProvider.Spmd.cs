@@ -12,12 +12,12 @@ public sealed partial class CudaProvider
     /// issued for the whole group by the last participant to arrive, inside one NCCL group; at the end of the region
     /// every participant waits for its stream, so GPU errors are the region's.
     /// </remarks>
-    protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
+    protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body, CancellationToken cancellationToken)
     {
         SpmdWorkerPool workers = EnsureWorkers();
         try
         {
-            workers.Run(new SpmdRegion(mesh, body, _backend));
+            workers.Run(new SpmdRegion(mesh, body, _backend, cancellationToken));
         }
         catch (Exception error)
         {

@@ -11,7 +11,7 @@ public sealed partial class MpiProvider
     /// multi-process job must run the same region (SPMD). If a participant throws in a multi-process job, the job is
     /// aborted with exit code <see cref="ExceptionExitCode"/> after the exception is printed.
     /// </remarks>
-    protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body)
+    protected override void RunSpmdCore(Mesh mesh, Action<SpmdContext> body, CancellationToken cancellationToken)
     {
         RequireEveryProcess(mesh);
         if (_processCount > 1)
@@ -22,7 +22,7 @@ public sealed partial class MpiProvider
         SpmdWorkerPool workers = EnsureWorkers();
         try
         {
-            workers.Run(new SpmdRegion(mesh, body, _backend));
+            workers.Run(new SpmdRegion(mesh, body, _backend, cancellationToken));
         }
         catch (Exception error) when (_processCount > 1)
         {
@@ -48,7 +48,8 @@ public sealed partial class MpiProvider
         {
             DeviceArray block = array.GetLocalBlock(context.Device);
             context.AllReduce(block, block, op, context.GetAxisGroup(names));
-        });
+        },
+        CancellationToken.None);
     }
 
     /// <inheritdoc/>

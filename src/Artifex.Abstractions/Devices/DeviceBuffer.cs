@@ -11,6 +11,7 @@ namespace Artifex;
 public abstract class DeviceBuffer : IDisposable
 {
     private int _disposed;
+    private int _uses;
 
     /// <summary>Initializes the common state of a buffer. Called by providers only.</summary>
     /// <param name="provider">The provider that allocated the buffer.</param>
@@ -54,14 +55,39 @@ public abstract class DeviceBuffer : IDisposable
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>Frees the memory. Calling it more than once has no effect.</summary>
+    /// <remarks>
+    /// A buffer that a running collective uses (disposed by another thread meanwhile) is freed when that collective ends,
+    /// so its memory cannot be handed to a new buffer that the collective would then overwrite.
+    /// </remarks>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && Volatile.Read(ref _uses) == 0)
         {
             Provider.Release(this);
         }
 
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Marks the buffer in use by an operation that must finish before its memory is freed.</summary>
+    /// <exception cref="ObjectDisposedException">The buffer is already disposed.</exception>
+    internal void AcquireUse()
+    {
+        Interlocked.Increment(ref _uses);
+        if (IsDisposed)
+        {
+            ReleaseUse();
+            throw new ObjectDisposedException(ToString(), $"{this} was disposed before the collective that uses it.");
+        }
+    }
+
+    /// <summary>Ends a use; the last use of a buffer disposed meanwhile frees it (the provider frees a buffer once).</summary>
+    internal void ReleaseUse()
+    {
+        if (Interlocked.Decrement(ref _uses) == 0 && IsDisposed)
+        {
+            Provider.Release(this);
+        }
     }
 
     /// <summary>Frees the native memory. Called exactly once, by the owning provider.</summary>

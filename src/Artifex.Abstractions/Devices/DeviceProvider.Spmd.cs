@@ -1,10 +1,21 @@
+using System.Runtime.CompilerServices;
+using Artifex.Runtime;
+
 namespace Artifex;
 
 /// <summary>SPMD regions and host-issued collectives: the collective half of the provider contract.</summary>
 public abstract partial class DeviceProvider
 {
+    /// <summary>The bit of <see cref="_operations"/> that says the provider is closing: no operation may start.</summary>
+    private const long Closing = 1L << 62;
+
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly WaitSignal _operationsEnded = new();
     private TimeSpan _collectiveTimeout = TimeSpan.FromSeconds(60);
     private int[]? _busy;
+
+    /// <summary>Running regions and host-issued collectives, plus <see cref="Closing"/> once disposal began.</summary>
+    private long _operations;
 
     /// <summary>
     /// Gets or sets how long a participant waits in a collective for the others before it fails with a
@@ -33,33 +44,77 @@ public abstract partial class DeviceProvider
     /// returned.
     /// </summary>
     /// <param name="mesh">A mesh of this provider's devices.</param>
-    /// <param name="body">The per-device body; <see cref="SpmdContext.Current"/> is its context.</param>
-    /// <exception cref="ArgumentException">A mesh device belongs to another provider.</exception>
+    /// <param name="body">
+    /// The per-device body; <see cref="SpmdContext.Current"/> is its context. It runs synchronously on the device's
+    /// thread: an <see langword="async"/> lambda would return at its first <see langword="await"/>, so it is refused.
+    /// </param>
+    /// <param name="cancellationToken">
+    /// Cancels the region: every participant waiting in a collective, and every later collective, throws
+    /// <see cref="OperationCanceledException"/>; bodies can watch <see cref="SpmdContext.CancellationToken"/>.
+    /// </param>
+    /// <exception cref="ArgumentException">A mesh device belongs to another provider, or <paramref name="body"/> is an <see langword="async"/> lambda.</exception>
     /// <exception cref="InvalidOperationException">A device of the mesh is already running a region (nested or concurrent regions); the provider rejects it before running anything.</exception>
     /// <exception cref="NotSupportedException">The provider has no SPMD support.</exception>
+    /// <exception cref="OperationCanceledException">The token was canceled, or the provider is being disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The provider has been disposed.</exception>
     /// <remarks>
+    /// <para>
     /// If a participant throws, every participant waiting in a collective is released with an exception that carries
     /// the original, and this method rethrows the first failure's original exception.
+    /// </para>
+    /// <para>
+    /// The method returns only when every participant has returned, even after a failure, a timeout or cancellation:
+    /// a participant still running user code may be using buffers the caller would free next, and .NET cannot stop a
+    /// thread from outside. A body that never returns (an endless loop, a blocking call that ignores the token) keeps
+    /// this method, and the devices it claimed, waiting.
+    /// </para>
+    /// <para>
+    /// Disposing the provider cancels its running regions and waits for them to return before it frees any memory.
+    /// </para>
     /// </remarks>
-    public void RunSpmd(Mesh mesh, Action<SpmdContext> body)
+    public void RunSpmd(Mesh mesh, Action<SpmdContext> body, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentNullException.ThrowIfNull(body);
+        if (body.Method.IsDefined(typeof(AsyncStateMachineAttribute), inherit: false))
+        {
+            throw new ArgumentException(
+                "The SPMD body is an async lambda: it would return at its first await while the region went on without it. Pass a synchronous body and block inside it if it must wait.",
+                nameof(body));
+        }
+
         foreach (Device device in mesh.Devices)
         {
             ThrowIfForeign(device, nameof(mesh));
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         int[] busy = Volatile.Read(ref _busy) ?? InitializeBusy();
-        Claim(mesh, busy);
+        EnterOperation();
         try
         {
-            RunSpmdCore(mesh, body);
+            Claim(mesh, busy);
+            try
+            {
+                if (cancellationToken.CanBeCanceled)
+                {
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
+                    RunSpmdCore(mesh, body, linked.Token);
+                }
+                else
+                {
+                    RunSpmdCore(mesh, body, _lifetime.Token);
+                }
+            }
+            finally
+            {
+                ReleaseClaim(mesh, busy, mesh.Size);
+            }
         }
         finally
         {
-            ReleaseClaim(mesh, busy, mesh.Size);
+            ExitOperation();
         }
     }
 
@@ -111,14 +166,69 @@ public abstract partial class DeviceProvider
         // A host-issued collective runs on the mesh's devices as a region does: it claims them for its duration.
         Mesh mesh = sharding.Mesh;
         int[] busy = Volatile.Read(ref _busy) ?? InitializeBusy();
-        Claim(mesh, busy);
+        EnterOperation();
         try
         {
-            AllReduceShardsCore(array, mesh, op, axisNames);
+            Claim(mesh, busy);
+            try
+            {
+                AllReduceShardsCore(array, mesh, op, axisNames);
+            }
+            finally
+            {
+                ReleaseClaim(mesh, busy, mesh.Size);
+            }
         }
         finally
         {
-            ReleaseClaim(mesh, busy, mesh.Size);
+            ExitOperation();
+        }
+    }
+
+    /// <summary>Counts a region or host-issued collective in, unless disposal has begun.</summary>
+    /// <exception cref="ObjectDisposedException">The provider is being disposed.</exception>
+    private void EnterOperation()
+    {
+        while (true)
+        {
+            long operations = Volatile.Read(ref _operations);
+            if ((operations & Closing) != 0)
+            {
+                throw new ObjectDisposedException(GetType().FullName, "The provider is being disposed; it starts no more regions or collectives.");
+            }
+
+            if (Interlocked.CompareExchange(ref _operations, operations + 1, operations) == operations)
+            {
+                return;
+            }
+        }
+    }
+
+    private void ExitOperation()
+    {
+        if (Interlocked.Decrement(ref _operations) == Closing)
+        {
+            _operationsEnded.Notify();
+        }
+    }
+
+    /// <summary>
+    /// The first step of disposal, before any resource is released: refuse new regions and collectives, cancel the running
+    /// regions, and wait until every one has returned, so that nothing frees memory or stops a thread that is in use.
+    /// </summary>
+    private void StopOperations()
+    {
+        if ((Interlocked.Or(ref _operations, Closing) & Closing) != 0)
+        {
+            return;
+        }
+
+        _lifetime.Cancel();
+        var ended = new OperationsEnded(this);
+        TimeSpan warnEvery = TimeSpan.FromSeconds(10);
+        while (!Waiting.Until(ref ended, _operationsEnded, WaitPolicy.Idle, Waiting.Deadline(warnEvery), region: null))
+        {
+            ProviderLog.DisposeWaiting(Logger, Platform, Volatile.Read(ref _operations) & ~Closing, warnEvery.TotalSeconds);
         }
     }
 
@@ -160,11 +270,12 @@ public abstract partial class DeviceProvider
     {
     }
 
-    /// <summary>Runs a region. Arguments are already validated.</summary>
+    /// <summary>Runs a region. Arguments are already validated and the mesh's devices claimed.</summary>
     /// <param name="mesh">The mesh.</param>
     /// <param name="body">The body.</param>
+    /// <param name="cancellationToken">Cancels the region: the caller's token, or the provider's disposal, whichever comes first.</param>
     /// <exception cref="NotSupportedException">Always, unless overridden.</exception>
-    protected virtual void RunSpmdCore(Mesh mesh, Action<SpmdContext> body) =>
+    protected virtual void RunSpmdCore(Mesh mesh, Action<SpmdContext> body, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"The {Platform} provider does not run SPMD regions.");
 
     /// <summary>Reduces shards from the host. Arguments are already validated.</summary>
@@ -175,4 +286,9 @@ public abstract partial class DeviceProvider
     /// <exception cref="NotSupportedException">Always, unless overridden.</exception>
     protected virtual void AllReduceShardsCore(GlobalArray array, Mesh mesh, ReduceOp op, ReadOnlySpan<string> axisNames) =>
         throw new NotSupportedException($"The {Platform} provider has no host-issued collectives.");
+
+    private readonly struct OperationsEnded(DeviceProvider provider) : IWaitCondition
+    {
+        public bool IsSatisfied() => Volatile.Read(ref provider._operations) == Closing;
+    }
 }

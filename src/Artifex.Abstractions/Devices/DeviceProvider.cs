@@ -159,8 +159,16 @@ public abstract partial class DeviceProvider : IDisposable
     }
 
     /// <summary>Frees every buffer still live and releases the provider's resources.</summary>
+    /// <remarks>Running regions are canceled first, and disposal waits until they have returned.</remarks>
+    /// <exception cref="InvalidOperationException">Called from a participant of one of this provider's regions, which disposal would wait for.</exception>
     public void Dispose()
     {
+        if (SpmdContext.Current is { } context && ReferenceEquals(context.Device.Provider, this))
+        {
+            throw new InvalidOperationException($"The {Platform} provider cannot be disposed from inside one of its own SPMD regions (device {context.Device}): disposal waits for the region to return.");
+        }
+
+        StopOperations();
         Dispose(disposing: true);
         GC.SuppressFinalize(this);
     }
@@ -192,6 +200,8 @@ public abstract partial class DeviceProvider : IDisposable
             {
                 ProviderLog.FreedLiveBuffers(Logger, Platform, leaked, bytes);
             }
+
+            _lifetime.Dispose();
         }
 
         Interlocked.CompareExchange(ref s_default, null, this);

@@ -7,4 +7,7 @@ internal static partial class ProviderLog
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "The {Platform} provider freed {Count} device buffers ({Bytes} bytes) that were still live when it was disposed.")]
     public static partial void FreedLiveBuffers(ILogger logger, string platform, int count, long bytes);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Disposing the {Platform} provider waits for {Count} running regions or collectives, canceled {Seconds} s ago or more: a participant is still running user code that does not watch its cancellation token.")]
+    public static partial void DisposeWaiting(ILogger logger, string platform, long count, double seconds);
 }

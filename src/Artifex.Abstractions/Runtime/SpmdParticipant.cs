@@ -5,12 +5,16 @@ internal sealed class SpmdParticipant : SpmdContext
 {
     private readonly SpmdRegion _region;
     private readonly Dictionary<AxisGroup, Rendezvous> _rendezvous = new(ReferenceEqualityComparer.Instance);
+    private readonly int _threadId;
 
     public SpmdParticipant(SpmdRegion region, int deviceIndex)
         : base(region.Mesh, deviceIndex)
     {
         _region = region;
+        _threadId = Environment.CurrentManagedThreadId;
     }
+
+    public override CancellationToken CancellationToken => _region.CancellationToken;
 
     protected override bool ExecutesReproducibleSums => _region.Backend.ExecutesReproducibleSums;
 
@@ -22,6 +26,14 @@ internal sealed class SpmdParticipant : SpmdContext
 
     protected override void CollectiveCore(AxisGroup group, in CollectiveCall collective)
     {
+        // A participant is one rank: a second thread (a task the body started, a continuation after an await) issuing
+        // collectives would arrive as the same rank twice.
+        if (Environment.CurrentManagedThreadId != _threadId)
+        {
+            throw new InvalidOperationException(
+                $"The participant on {Device} issued {CollectiveCall.Name(collective.Kind)} from another thread than its body's: a participant's collectives must be issued by its own thread, one at a time, in the same order on every participant.");
+        }
+
         _region.ThrowIfAborted();
         if (!_rendezvous.TryGetValue(group, out Rendezvous? rendezvous))
         {
@@ -29,6 +41,25 @@ internal sealed class SpmdParticipant : SpmdContext
             _rendezvous.Add(group, rendezvous);
         }
 
-        rendezvous.Run(group.Rank, in collective);
+        // The buffers stay allocated until the collective is over, even if another thread disposes them meanwhile.
+        DeviceBuffer? input = collective.Input;
+        DeviceBuffer? output = ReferenceEquals(collective.Output, input) ? null : collective.Output;
+        input?.AcquireUse();
+        try
+        {
+            output?.AcquireUse();
+            try
+            {
+                rendezvous.Run(group.Rank, in collective);
+            }
+            finally
+            {
+                output?.ReleaseUse();
+            }
+        }
+        finally
+        {
+            input?.ReleaseUse();
+        }
     }
 }

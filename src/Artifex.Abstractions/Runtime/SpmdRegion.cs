@@ -21,7 +21,8 @@ public sealed class SpmdRegion : ISpmdWork
     /// <param name="mesh">The mesh; its devices must belong to the backend's provider.</param>
     /// <param name="body">The per-device body.</param>
     /// <param name="backend">The provider's part of the runtime.</param>
-    public SpmdRegion(Mesh mesh, Action<SpmdContext> body, SpmdBackend backend)
+    /// <param name="cancellationToken">Aborts the region when canceled (see <see cref="DeviceProvider.RunSpmd"/>).</param>
+    public SpmdRegion(Mesh mesh, Action<SpmdContext> body, SpmdBackend backend, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentNullException.ThrowIfNull(body);
@@ -33,7 +34,11 @@ public sealed class SpmdRegion : ISpmdWork
         LocalDeviceIndices = [.. Enumerable.Range(0, mesh.Size).Where(k => IsLocal(mesh.Devices[k]))];
         _remaining = LocalDeviceIndices.Length;
         Oversubscribed = LocalDeviceIndices.Length > backend.Cores;
+        CancellationToken = cancellationToken;
     }
+
+    /// <summary>Gets the token that cancels the region; participants see it as <see cref="SpmdContext.CancellationToken"/>.</summary>
+    public CancellationToken CancellationToken { get; }
 
     /// <summary>Gets the mesh.</summary>
     public Mesh Mesh { get; }
@@ -65,8 +70,9 @@ public sealed class SpmdRegion : ISpmdWork
     /// <summary>Gets whether a participant failed.</summary>
     public bool IsAborted => Volatile.Read(ref _failure) is not null;
 
-    internal string AbortedMessage =>
-        $"The SPMD region over {Mesh} was aborted because the participant on {Volatile.Read(ref _failedDevice)} failed: {Failure?.Message}";
+    internal string AbortedMessage => Volatile.Read(ref _failedDevice) is { } device
+        ? $"The SPMD region over {Mesh} was aborted because the participant on {device} failed: {Failure?.Message}"
+        : Failure?.Message ?? $"The SPMD region over {Mesh} was aborted.";
 
     /// <summary>Runs the body for one participant on the calling (device) thread; never throws.</summary>
     /// <param name="index">The participant's mesh position.</param>
@@ -116,6 +122,19 @@ public sealed class SpmdRegion : ISpmdWork
         return error;
     }
 
+    /// <summary>Aborts the region because its token was canceled: participants in collectives, and their next collectives, throw.</summary>
+    private void Cancel()
+    {
+        if (Volatile.Read(ref _remaining) == 0)
+        {
+            // Every participant has returned: the region's result is complete, and cancellation comes too late to matter.
+            return;
+        }
+
+        Interlocked.CompareExchange(ref _failure, new OperationCanceledException($"The SPMD region over {Mesh} was canceled.", CancellationToken), null);
+        Signal.Notify();
+    }
+
     /// <summary>Throws when the region was aborted.</summary>
     /// <exception cref="OperationCanceledException">A participant failed; its exception is the inner one.</exception>
     public void ThrowIfAborted()
@@ -128,10 +147,15 @@ public sealed class SpmdRegion : ISpmdWork
     }
 
     /// <summary>Waits until every local participant has returned, then rethrows the first failure as it was thrown.</summary>
+    /// <remarks>Cancellation of <see cref="CancellationToken"/> aborts the region meanwhile; the wait still lasts until every participant returned.</remarks>
     public void Complete()
     {
         var finished = new AllFinished(this);
-        Waiting.Until(ref finished, _completionSignal, WaitPolicy.Idle, long.MaxValue, region: null);
+        using (CancellationToken.UnsafeRegister(static state => ((SpmdRegion)state!).Cancel(), this))
+        {
+            Waiting.Until(ref finished, _completionSignal, WaitPolicy.Idle, long.MaxValue, region: null);
+        }
+
         Exception? failure = Failure;
         if (failure is not null)
         {

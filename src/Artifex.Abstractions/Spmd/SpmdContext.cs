@@ -44,6 +44,12 @@ public abstract class SpmdContext
     /// <summary>Gets the participant's device.</summary>
     public Device Device => Mesh.Devices[DeviceIndex];
 
+    /// <summary>
+    /// Gets the token that cancels the region (the one passed to <see cref="DeviceProvider.RunSpmd"/>, or the provider's
+    /// disposal). Collectives observe it already; a body with long work between collectives should watch it too.
+    /// </summary>
+    public abstract CancellationToken CancellationToken { get; }
+
     /// <summary>Gets the participant's mesh coordinate.</summary>
     public ImmutableArray<int> Coordinate { get; }
 
