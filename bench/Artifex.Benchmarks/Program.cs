@@ -1,4 +1,5 @@
 using Artifex.Benchmarks;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 if (args.Length > 0 && string.Equals(args[0], "sweep", StringComparison.Ordinal))
@@ -16,5 +17,8 @@ if (args.Length > 0 && string.Equals(args[0], "train", StringComparison.Ordinal)
     return TrainingComparison.Run();
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(PlacementBenchmarks).Assembly).Run(args);
+// BenchmarkDotNet builds a generated project per run; its default two-minute build limit failed runs on a busy machine
+// that were otherwise fine. A build that takes longer than this is broken, not slow.
+IConfig config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(20));
+BenchmarkSwitcher.FromAssembly(typeof(PlacementBenchmarks).Assembly).Run(args, config);
 return 0;

@@ -23,7 +23,8 @@ public sealed class CollectiveWatchdogTests
     public void CollectivesThatComplete_AreNotReported()
     {
         using var reported = new BlockingCollectionSink();
-        using var watchdog = new CollectiveWatchdog(TimeSpan.FromMilliseconds(200), reported.Add);
+        // Long enough that a preempted scope on a loaded machine is not a hang; short enough to wait past it.
+        using var watchdog = new CollectiveWatchdog(TimeSpan.FromSeconds(1), reported.Add);
 
         for (int i = 0; i < 1000; i++)
         {
@@ -31,7 +32,7 @@ public sealed class CollectiveWatchdogTests
         }
 
         Assert.Equal(0, watchdog.InFlight);
-        Assert.Null(reported.Take(TimeSpan.FromMilliseconds(500)));
+        Assert.Null(reported.Take(TimeSpan.FromMilliseconds(1500)));
     }
 
     [Fact]

@@ -42,7 +42,6 @@ public sealed class MpirunTests
 
         Assert.True(job.ExitCode == MpiRuntime.UnhandledExceptionExitCode, job.ToString());
         Assert.Contains("artifex-mpi: rank 1: System.InvalidOperationException: deliberate failure on rank 1", job.Error, StringComparison.Ordinal);
-        Assert.True(job.Elapsed < TimeSpan.FromSeconds(20), job.ToString());
     }
 
     [Fact]
@@ -55,7 +54,6 @@ public sealed class MpirunTests
             "artifex-mpi: rank 0: all_reduce over MPI_COMM_WORLD did not complete within 2 s: a rank never joined; aborting the job",
             job.Error,
             StringComparison.Ordinal);
-        Assert.True(job.Elapsed < TimeSpan.FromSeconds(10), job.ToString());
     }
 
     [Fact]
@@ -91,7 +89,6 @@ public sealed class MpirunTests
         Assert.True(job.ExitCode == MpiProvider.ExceptionExitCode, job.ToString());
         Assert.Contains("participant failure injected by the provider-throw scenario", job.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("FAIL:", job.Error, StringComparison.Ordinal);
-        Assert.True(job.Elapsed < TimeSpan.FromSeconds(20), job.ToString());
     }
 
     [Fact]
