@@ -5,17 +5,22 @@ using Artifex.Conformance;
 namespace Artifex.Cpu.Tests;
 
 /// <summary>
-/// Randomized rounds of collectives over random meshes, ops, element types, lengths and axis sets, each checked against
-/// the host reference; about one round in ten injects a fault (a participant throws, or skips a collective under a
-/// short timeout). One provider per device count is reused across rounds, so a fault that leaves a worker blocked,
-/// a rendezvous half-reset or a buffer alive shows up in a later round.
+/// The fault campaign: randomized rounds of collectives over random meshes, ops, element types, lengths and axis sets,
+/// each checked against the host reference; about one round in five injects a fault — a participant throws, skips a
+/// collective under a short timeout, disagrees with its group (collective, element type, count, shape, op), cancels the
+/// region, issues a collective from another thread, or has its provider disposed under it. Every fault must end as an
+/// error on the caller (never a hang, never a crash), leave no buffer live, and change no buffer of a rejected call. One
+/// provider per device count is reused across rounds, so a fault that leaves a worker blocked, a rendezvous half-reset
+/// or a buffer alive shows up in a later round.
 /// </summary>
 public sealed class CpuCollectiveStressTests
 {
-    private const int MaxRounds = 3000;
-    private const int MaxTimeoutRounds = 12;
-    private static readonly TimeSpan s_roundBudget = TimeSpan.FromSeconds(8);
+    /// <summary>Rounds per run (CI). <c>ARTIFEX_SOAK_ROUNDS</c> sets a longer soak.</summary>
+    private const int DefaultRounds = 10_000;
+    private const int MaxTimeoutRounds = 60;
+    private static readonly TimeSpan s_faultTimeout = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan s_defaultTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_noProgress = TimeSpan.FromSeconds(120);
     private static readonly int[] s_deviceCounts = [1, 2, 3, 4, 8];
 
     private enum Kind
@@ -29,24 +34,47 @@ public sealed class CpuCollectiveStressTests
         Barrier,
     }
 
-    [Fact]
-    public async Task RandomRounds_WithInjectedFaultsAndTimeouts_MatchReferenceWithoutDeadlockOrLeak()
+    private enum FaultKind
     {
-        var clock = Stopwatch.StartNew();
+        Throw,
+        Skip,
+        Mismatch,
+        Cancel,
+        OtherThread,
+        DisposeProvider,
+    }
+
+    private enum Mismatch
+    {
+        Collective,
+        ElementType,
+        Count,
+        Shape,
+        Op,
+    }
+
+    [Fact]
+    public async Task RandomRounds_WithInjectedFaults_MatchReferenceWithoutHangCrashLeakOrChangedBuffer()
+    {
+        int rounds = SoakRounds();
         var providers = s_deviceCounts.ToDictionary(n => n, n => new CpuProvider(n));
         var stats = new Stats();
+        var clock = Stopwatch.StartNew();
         try
         {
-            Task work = Task.Run(() => RunRounds(providers, stats), TestContext.Current.CancellationToken);
-            try
+            Task work = Task.Factory.StartNew(() => RunRounds(providers, stats, rounds), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+            // A hang guard, not a time limit: the run fails only when no round finishes for a long time.
+            int seen = -1;
+            while (!work.IsCompleted)
             {
-                await work.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                Assert.Fail($"The stress test made no progress for 20 s: deadlock in round {Volatile.Read(ref stats.Rounds)} ({stats.Current}).");
+                await Task.WhenAny(work, Task.Delay(s_noProgress, TestContext.Current.CancellationToken));
+                int now = Volatile.Read(ref stats.Rounds);
+                Assert.False(!work.IsCompleted && now == seen, $"No round finished for {s_noProgress.TotalSeconds} s: a hang in round {now} ({stats.Current}).");
+                seen = now;
             }
 
+            await work;
             foreach ((int n, CpuProvider provider) in providers)
             {
                 Assert.True(provider.LiveBufferCount == 0, $"{provider.LiveBufferCount} buffers of the {n}-device provider are still live.");
@@ -60,18 +88,24 @@ public sealed class CpuCollectiveStressTests
             }
         }
 
-        TestContext.Current.TestOutputHelper?.WriteLine($"{stats.Rounds} rounds, {stats.Faults} injected faults ({stats.Timeouts} timeouts) in {clock.Elapsed.TotalSeconds:F1} s.");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"The stress test took {clock.Elapsed.TotalSeconds:F1} s.");
-        Assert.True(stats.Rounds >= 100, $"Only {stats.Rounds} rounds ran in {s_roundBudget.TotalSeconds} s.");
-        Assert.True(stats.Faults > 0, "No round injected a fault.");
-        Assert.True(stats.Timeouts > 0, "No round injected a timeout.");
+        TestContext.Current.TestOutputHelper?.WriteLine($"{stats.Rounds} rounds, {stats.Faults} injected faults ({stats.Describe()}) in {clock.Elapsed.TotalSeconds:F1} s: 0 hangs, 0 crashes, 0 leaks, 0 changed buffers.");
+        Assert.Equal(rounds, stats.Rounds);
+        foreach (FaultKind kind in Enum.GetValues<FaultKind>())
+        {
+            Assert.True(stats.ByKind[(int)kind] > 0, $"No round injected a {kind} fault.");
+        }
     }
 
-    private static void RunRounds(Dictionary<int, CpuProvider> providers, Stats stats)
+    private static int SoakRounds()
+    {
+        string? text = Environment.GetEnvironmentVariable("ARTIFEX_SOAK_ROUNDS");
+        return string.IsNullOrEmpty(text) ? DefaultRounds : int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void RunRounds(Dictionary<int, CpuProvider> providers, Stats stats, int rounds)
     {
         var random = new Random(0x5EED);
-        var clock = Stopwatch.StartNew();
-        while (stats.Rounds < MaxRounds && clock.Elapsed < s_roundBudget)
+        while (stats.Rounds < rounds)
         {
             RunRound(random, providers, stats);
             Interlocked.Increment(ref stats.Rounds);
@@ -82,59 +116,110 @@ public sealed class CpuCollectiveStressTests
     {
         int round = stats.Rounds;
         int n = s_deviceCounts[random.Next(s_deviceCounts.Length)];
-        CpuProvider provider = providers[n];
-        Mesh mesh = RandomMesh(random, provider);
+        Mesh mesh = RandomMesh(random, providers[n]);
         Step[] steps = [.. Enumerable.Range(0, random.Next(1, 4)).Select(_ => RandomStep(random, mesh))];
-        Fault? fault = random.NextDouble() < 0.1 ? RandomFault(random, mesh, steps, round, stats) : null;
+        Fault? fault = random.NextDouble() < 0.2 ? RandomFault(random, mesh, steps, round, stats) : null;
         stats.Current = $"round {round}: {mesh}, devices [{string.Join(", ", mesh.Devices)}], steps [{string.Join("; ", steps.Select(s => s.ToString()))}], fault {fault?.ToString() ?? "none"}";
 
-        provider.CollectiveTimeout = fault is { Timeout: true } ? TimeSpan.FromMilliseconds(200) : s_defaultTimeout;
-        Action region = () => provider.RunSpmd(mesh, context =>
+        // A disposal fault gets a provider of its own, so the shared ones live on; its mesh maps onto the new devices.
+        CpuProvider provider = fault?.Kind == FaultKind.DisposeProvider ? new CpuProvider(n) : providers[n];
+        if (!ReferenceEquals(provider, providers[n]))
         {
-            for (int j = 0; j < steps.Length; j++)
-            {
-                if (fault is not null && fault.Device == context.DeviceIndex && fault.Step == j)
-                {
-                    if (fault.Timeout)
-                    {
-                        return;
-                    }
-
-                    throw fault.Error;
-                }
-
-                steps[j].Run(context);
-            }
-        });
-
-        if (fault is null)
-        {
-            region();
-            foreach (Step step in steps)
-            {
-                step.Check(mesh, stats.Current);
-            }
+            mesh = new Mesh([.. mesh.Devices.Select(d => provider.Devices[d.Id])], [.. mesh.AxisNames.Select((name, i) => new MeshAxis(name, mesh.AxisSizes[i]))]);
         }
-        else if (fault.Timeout)
+
+        using var state = new RoundState();
+        provider.CollectiveTimeout = fault is { Kind: FaultKind.Skip } ? s_faultTimeout : s_defaultTimeout;
+        Action region = () => provider.RunSpmd(mesh, context => RunBody(context, steps, fault, state, provider), state.Cancellation.Token);
+        if (fault?.Kind == FaultKind.DisposeProvider)
         {
-            TimeoutException error = Assert.Throws<TimeoutException>(region);
-            Assert.Contains("never arrived", error.Message, StringComparison.Ordinal);
-            if (steps.Length == 1)
-            {
-                // With one step, only the skipping device's group waits: the message names its axes and its rank.
-                Assert.Contains(steps[0].AxesText, error.Message, StringComparison.Ordinal);
-                int rank = CollectiveReference.RankOf(mesh, fault.Device, steps[0].Axes);
-                Assert.Matches($@"\branks? (\d+, )*{rank}(, \d+)* of", error.Message);
-            }
+            // Disposal starts on another thread: it cancels the region, or finds it already over and waits for nothing.
+            Exception? error = Record.Exception(region);
+            Assert.True(error is null or OperationCanceledException, $"{stats.Current}: {error}");
+            state.Disposal!.GetAwaiter().GetResult();
+            Assert.Equal(0, provider.LiveBufferCount);
+            return;
         }
-        else
+
+        try
         {
-            Exception error = Assert.ThrowsAny<Exception>(region);
-            Assert.Same(fault.Error, error);
+            CheckOutcome(region, fault, steps, mesh, stats.Current);
+        }
+        catch (Xunit.Sdk.XunitException error)
+        {
+            throw new Xunit.Sdk.XunitException($"{stats.Current}: {error.Message}", error);
         }
 
         provider.CollectiveTimeout = s_defaultTimeout;
         Assert.True(provider.LiveBufferCount == 0, $"{provider.LiveBufferCount} buffers live after {stats.Current}.");
+    }
+
+    private static void RunBody(SpmdContext context, Step[] steps, Fault? fault, RoundState state, CpuProvider provider)
+    {
+        for (int j = 0; j < steps.Length; j++)
+        {
+            if (fault is not null && fault.Device == context.DeviceIndex && fault.Step == j)
+            {
+                switch (fault.Kind)
+                {
+                    case FaultKind.Skip:
+                        return;
+                    case FaultKind.Throw:
+                        throw fault.Error;
+                    case FaultKind.Cancel:
+                        state.Cancellation.Cancel();
+                        break;
+                    case FaultKind.OtherThread:
+                        Step step = steps[j];
+                        Task.Run(() => step.Run(context)).GetAwaiter().GetResult();
+                        continue;
+                    case FaultKind.DisposeProvider:
+                        state.Disposal = Task.Run(provider.Dispose);
+                        break;
+                }
+            }
+
+            steps[j].Run(context);
+        }
+    }
+
+    private static void CheckOutcome(Action region, Fault? fault, Step[] steps, Mesh mesh, string round)
+    {
+        switch (fault?.Kind)
+        {
+            case null:
+            case FaultKind.Mismatch:
+                // A mismatch is refused to every member of the faulty device's group, which goes on; the others run.
+                region();
+                foreach (Step step in steps)
+                {
+                    step.Check(mesh, round);
+                }
+
+                break;
+            case FaultKind.Skip:
+                TimeoutException timeout = Assert.Throws<TimeoutException>(region);
+                Assert.Contains("never arrived", timeout.Message, StringComparison.Ordinal);
+                if (steps.Length == 1)
+                {
+                    // With one step, only the skipping device's group waits: the message names its axes and its rank.
+                    Assert.Contains(steps[0].AxesText, timeout.Message, StringComparison.Ordinal);
+                    int rank = CollectiveReference.RankOf(mesh, fault.Device, steps[0].Axes);
+                    Assert.Matches($@"\branks? (\d+, )*{rank}(, \d+)* of", timeout.Message);
+                }
+
+                break;
+            case FaultKind.Throw:
+                Assert.Same(fault.Error, Assert.ThrowsAny<Exception>(region));
+                break;
+            case FaultKind.Cancel:
+                Assert.IsType<OperationCanceledException>(Assert.ThrowsAny<Exception>(region), exactMatch: false);
+                break;
+            default:
+                var wrongThread = Assert.IsType<InvalidOperationException>(Assert.ThrowsAny<Exception>(region));
+                Assert.Contains("from another thread than its body's", wrongThread.Message, StringComparison.Ordinal);
+                break;
+        }
     }
 
     private static Mesh RandomMesh(Random random, CpuProvider provider)
@@ -156,10 +241,15 @@ public sealed class CpuCollectiveStressTests
         return new Mesh(devices, ("data", dataSize), ("model", n / dataSize));
     }
 
-    private static Step RandomStep(Random random, Mesh mesh)
+    private static string[] RandomAxes(Random random, Mesh mesh)
     {
         string[][] axisSets = mesh.Rank == 1 ? [["data"]] : [["data"], ["model"], ["data", "model"], ["model", "data"]];
-        string[] axes = axisSets[random.Next(axisSets.Length)];
+        return axisSets[random.Next(axisSets.Length)];
+    }
+
+    private static Step RandomStep(Random random, Mesh mesh)
+    {
+        string[] axes = RandomAxes(random, mesh);
         var kind = (Kind)random.Next(Enum.GetValues<Kind>().Length);
         int length = random.Next(0, 5001);
         bool useContext = axes.Length > 1 || random.Next(2) == 0;
@@ -176,28 +266,136 @@ public sealed class CpuCollectiveStressTests
     {
         int device = random.Next(mesh.Size);
         int step = random.Next(steps.Length);
-        Interlocked.Increment(ref stats.Faults);
-
-        // A skipped collective only times out when someone else waits for it.
+        var kind = (FaultKind)random.Next(Enum.GetValues<FaultKind>().Length);
         bool someoneWaits = CollectiveReference.GroupMembers(mesh, device, steps[step].Axes).Length > 1;
-        if (someoneWaits && stats.Timeouts < MaxTimeoutRounds && random.Next(4) == 0)
+        if (kind == FaultKind.Skip && (!someoneWaits || stats.ByKind[(int)FaultKind.Skip] >= MaxTimeoutRounds))
         {
-            Interlocked.Increment(ref stats.Timeouts);
-            return new Fault(device, step, Timeout: true, new InvalidOperationException("unused"));
+            // A skipped collective only times out when someone else waits for it; timeouts are kept few, as they wait.
+            kind = FaultKind.Throw;
         }
 
-        return new Fault(device, step, Timeout: false, new InvalidOperationException($"injected fault in round {round} on device {device} before step {step}"));
+        if (kind == FaultKind.Mismatch)
+        {
+            // The step at the fault becomes one where the faulty device's call disagrees with its group's.
+            string[] axes = RandomAxes(random, mesh);
+            if (CollectiveReference.GroupMembers(mesh, device, axes).Length == 1)
+            {
+                kind = FaultKind.Throw;
+            }
+            else
+            {
+                steps[step] = new MismatchStep(random, mesh, axes, device, (Mismatch)random.Next(Enum.GetValues<Mismatch>().Length));
+            }
+        }
+
+        Interlocked.Increment(ref stats.Faults);
+        stats.ByKind[(int)kind]++;
+        return new Fault(kind, device, step, new InvalidOperationException($"injected fault in round {round} on device {device} before step {step}"));
     }
 
-    private sealed record Fault(int Device, int Step, bool Timeout, Exception Error);
+    private sealed record Fault(FaultKind Kind, int Device, int Step, Exception Error)
+    {
+        public override string ToString() => $"{Kind} on device {Device} at step {Step}";
+    }
+
+    private sealed class RoundState : IDisposable
+    {
+        public CancellationTokenSource Cancellation { get; } = new();
+
+        public Task? Disposal { get; set; }
+
+        public void Dispose() => Cancellation.Dispose();
+    }
 
     private sealed class Stats
     {
         public int Rounds;
         public int Faults;
-        public int Timeouts;
+
+        public int[] ByKind { get; } = new int[Enum.GetValues<FaultKind>().Length];
 
         public string Current { get; set; } = "not started";
+
+        public string Describe() => string.Join(", ", Enum.GetValues<FaultKind>().Select(k => $"{ByKind[(int)k]} {k}"));
+    }
+
+    /// <summary>
+    /// An all-reduce where one device's call differs from its group's in one respect. Every member of that group must get
+    /// the same ArgumentException naming the axis and the difference, with its input and output unchanged.
+    /// </summary>
+    private sealed class MismatchStep : Step
+    {
+        private const float Sentinel = -12345f;
+        private readonly int _faulty;
+        private readonly Mismatch _mismatch;
+        private readonly int _length;
+        private readonly float[][] _inputs;
+        private readonly Exception?[] _errors;
+        private readonly bool[] _unchanged;
+
+        public MismatchStep(Random random, Mesh mesh, string[] axes, int faulty, Mismatch mismatch)
+            : base(Kind.AllReduce, axes)
+        {
+            _faulty = faulty;
+            _mismatch = mismatch;
+            _length = 2 * random.Next(2, 2000);
+            _inputs = [.. Enumerable.Range(0, mesh.Size).Select(_ => CollectiveReference.MixedFloats(random, _length))];
+            _errors = new Exception?[mesh.Size];
+            _unchanged = new bool[mesh.Size];
+        }
+
+        public override void Run(SpmdContext context)
+        {
+            int k = context.DeviceIndex;
+            AxisGroup group = context.GetAxisGroup(Axes);
+            bool odd = k == _faulty;
+            int length = odd && _mismatch == Mismatch.Count ? _length + 1 : _length;
+            long[] shape = odd && _mismatch == Mismatch.Shape ? [2, _length / 2] : [length];
+            using DeviceArray<float> x = DeviceArray.FromHost(context.Device, new HostArray<float>(length == _length ? _inputs[k] : [.. _inputs[k], 1f], shape));
+            using DeviceArray<float> y = DeviceArray.FromHost(context.Device, new HostArray<float>(Enumerable.Repeat(Sentinel, length).ToArray(), shape));
+            using DeviceArray<double> d = DeviceArray.FromHost(context.Device, new HostArray<double>(new double[length], length));
+            _errors[k] = Record.Exception(() =>
+            {
+                switch (odd ? _mismatch : (Mismatch)(-1))
+                {
+                    case Mismatch.Collective:
+                        context.Barrier(group);
+                        break;
+                    case Mismatch.ElementType:
+                        context.AllReduce(d, d, ReduceOp.Sum, group);
+                        break;
+                    case Mismatch.Op:
+                        context.AllReduce(x, y, ReduceOp.Max, group);
+                        break;
+                    default:
+                        context.AllReduce(x, y, ReduceOp.Sum, group);
+                        break;
+                }
+            });
+
+            float[] input = x.ToArray();
+            _unchanged[k] = input.AsSpan(0, _length).SequenceEqual(_inputs[k]) && y.ToArray().All(static v => v == Sentinel) && d.ToArray().All(static v => v == 0);
+        }
+
+        public override void Check(Mesh mesh, string round)
+        {
+            int[] members = CollectiveReference.GroupMembers(mesh, _faulty, Axes);
+            for (int k = 0; k < mesh.Size; k++)
+            {
+                if (members.Contains(k))
+                {
+                    var error = Assert.IsType<ArgumentException>(_errors[k]);
+                    Assert.True(error.Message.Contains("disagree on the", StringComparison.Ordinal) && error.Message.Contains(AxesText, StringComparison.Ordinal), $"{round}, device {k}: {error.Message}");
+                    Assert.True(_unchanged[k], $"{round}: device {k}'s buffers changed in a rejected call.");
+                }
+                else
+                {
+                    Assert.True(_errors[k] is null, $"{round}, device {k}: {_errors[k]}");
+                }
+            }
+        }
+
+        public override string ToString() => $"{_mismatch} mismatch by device {_faulty} of AllReduce Single[{_length}] over {AxesText}";
     }
 
     private abstract class Step

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Artifex.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -163,7 +164,7 @@ public abstract partial class DeviceProvider : IDisposable
     /// <exception cref="InvalidOperationException">Called from a participant of one of this provider's regions, which disposal would wait for.</exception>
     public void Dispose()
     {
-        if (SpmdContext.Current is { } context && ReferenceEquals(context.Device.Provider, this))
+        if (SpmdContext.Current is SpmdParticipant { IsOnItsThread: true } context && ReferenceEquals(context.Device.Provider, this))
         {
             throw new InvalidOperationException($"The {Platform} provider cannot be disposed from inside one of its own SPMD regions (device {context.Device}): disposal waits for the region to return.");
         }

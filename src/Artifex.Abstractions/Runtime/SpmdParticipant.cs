@@ -16,6 +16,9 @@ internal sealed class SpmdParticipant : SpmdContext
 
     public override CancellationToken CancellationToken => _region.CancellationToken;
 
+    /// <summary>Gets whether the calling thread is the participant's own (the context also flows into tasks it starts).</summary>
+    public bool IsOnItsThread => Environment.CurrentManagedThreadId == _threadId;
+
     protected override bool ExecutesReproducibleSums => _region.Backend.ExecutesReproducibleSums;
 
     public static void Unbind() => SetCurrent(null);
@@ -28,7 +31,7 @@ internal sealed class SpmdParticipant : SpmdContext
     {
         // A participant is one rank: a second thread (a task the body started, a continuation after an await) issuing
         // collectives would arrive as the same rank twice.
-        if (Environment.CurrentManagedThreadId != _threadId)
+        if (!IsOnItsThread)
         {
             throw new InvalidOperationException(
                 $"The participant on {Device} issued {CollectiveCall.Name(collective.Kind)} from another thread than its body's: a participant's collectives must be issued by its own thread, one at a time, in the same order on every participant.");

@@ -139,6 +139,12 @@ public sealed class SpmdRegion : ISpmdWork
     /// <exception cref="OperationCanceledException">A participant failed; its exception is the inner one.</exception>
     public void ThrowIfAborted()
     {
+        if (Failure is null && CancellationToken.IsCancellationRequested)
+        {
+            // Seen here too, not only through the token's callback, which is registered once the caller waits.
+            Cancel();
+        }
+
         Exception? failure = Failure;
         if (failure is not null)
         {
