@@ -114,6 +114,36 @@ public sealed class TrainingAppTests : IDisposable
         Assert.Contains("label 1 is 10", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ReadImages_GzipBomb_StopsReadingJustPastTheHeadersByteCount()
+    {
+        byte[] compressed = ImageBomb(images: 2, zeros: 64 << 20);
+        using var stream = new CountingStream(new MemoryStream(compressed));
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(stream, "bomb.gz"));
+        Assert.StartsWith("bomb.gz: decompresses to more than the 1584 bytes its header promises (2 images)", e.Message, StringComparison.Ordinal);
+
+        // Inflating all 64 MiB would read every compressed byte; stopping after the promised bytes reads a small prefix.
+        Assert.True(stream.BytesRead < compressed.Length / 2, $"read {stream.BytesRead} of {compressed.Length} compressed bytes");
+    }
+
+    [Fact]
+    public void ReadImages_HeaderPromisesMoreThanAnArrayHolds_RefusedBeforeReading()
+    {
+        string path = Path.Combine(_folder, "x-images-idx3-ubyte.gz");
+        WriteGzip(path, [0, 0, 8, 3, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 28, 0, 0, 0, 28]);
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
+        Assert.Contains("the header promises 2147483647 images", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLabels_MoreDataThanTheHeaderSays_Refused()
+    {
+        string path = Path.Combine(_folder, "x-labels-idx1-ubyte.gz");
+        WriteGzip(path, [0, 0, 8, 1, 0, 0, 0, 2, 4, 5, 6]);
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadLabels(path));
+        Assert.Contains("decompresses to more than the 10 bytes its header promises (2 labels)", e.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private static (int Code, string Text) Run(TrainingOptions options)
@@ -122,6 +152,23 @@ public sealed class TrainingAppTests : IDisposable
         IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
         int code = TrainingApp.Run(options, console);
         return (code, writer.ToString().Replace("\n", " ", StringComparison.Ordinal));
+    }
+
+    /// <summary>A valid image header and <paramref name="images"/> images, followed by a long run of zeros the header does not mention.</summary>
+    private static byte[] ImageBomb(int images, int zeros)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            gzip.Write(Images(images, truncate: false));
+            var block = new byte[1 << 20];
+            for (int written = 0; written < zeros; written += block.Length)
+            {
+                gzip.Write(block);
+            }
+        }
+
+        return compressed.ToArray();
     }
 
     private static void WriteDataset(string folder, bool truncateTrainImages)
