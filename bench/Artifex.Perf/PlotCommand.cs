@@ -130,7 +130,7 @@ internal static class PlotCommand
                 ? string.Create(CultureInfo.InvariantCulture, $"{m:0.00} | {m / r.TimeMicros:0.00}")
                 : "– | –";
             markdown.Append(CultureInfo.InvariantCulture,
-                $"| {n} | {ByteSize.Format(r.Bytes)} | {r.TimeMicros:0.00} | {r.BusBandwidth:0.00} | {r.BoundMicros:0.00} | {r.PercentOfBound:0}% | {r.TimeMicros * 1e3 / (n * (double)r.Bytes):0.0000} | {mpiText} |\n");
+                $"| {n} | {ByteSize.Format(r.Bytes)} | {r.TimeMicros:0.00} | {r.BusBandwidth:0.00} | {r.BoundMicros:0.00} | {r.PercentOfBound:0}%{(r.ExceedsBound ? " (above the bound: not trustworthy)" : string.Empty)} | {r.TimeMicros * 1e3 / (n * (double)r.Bytes):0.0000} | {mpiText} |\n");
         }
     }
 }

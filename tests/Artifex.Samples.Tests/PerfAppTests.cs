@@ -2,7 +2,7 @@ using Artifex.Perf;
 
 namespace Artifex.Samples.Tests;
 
-/// <summary><c>artifex-perf</c>, run in process: bad arguments end in one line and exit code 2 before anything is measured.</summary>
+/// <summary><c>artifex-perf</c>, run in process: bad arguments end in one line and exit code 2 before anything is measured; figures that beat the bound are flagged.</summary>
 public sealed class PerfAppTests
 {
     [Theory]
@@ -33,6 +33,54 @@ public sealed class PerfAppTests
         Assert.StartsWith("artifex-perf: ", error, StringComparison.Ordinal);
         Assert.Contains(expected, error, StringComparison.Ordinal);
         Assert.Equal(string.Empty, output);
+    }
+
+    [Fact]
+    public void Row_FasterThanTheBound_FlaggedWithAWarning()
+    {
+        // 1 MiB in 0.01 µs against a bound of 267 µs: 2,673,000 % of the bound, which no real run can reach.
+        var row = new ResultRow(1 << 20, 1 << 18, "float", "sum", 0.01, 1e5, 1e5, 0, 267.3, null);
+        using var output = new StringWriter();
+        Report.Row(row, withMpi: false, output);
+        Report.Footer([row], output);
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(row.ExceedsBound);
+        Assert.EndsWith("2673000%!", lines[0].TrimEnd(), StringComparison.Ordinal);
+        Assert.StartsWith("# warning: 1048576 B ran at 2673000% of the bound", lines[1], StringComparison.Ordinal);
+        Assert.Contains("not a trustworthy measurement", lines[1], StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.StartsWith("# Above the bound      : 1 size(s)", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(300.0, 267.3)]
+    [InlineData(300.0, double.NaN)]
+    public void Row_WithinOrWithoutABound_NotFlagged(double micros, double bound)
+    {
+        var row = new ResultRow(1 << 20, 1 << 18, "float", "sum", micros, 3.5, 3.5, 0, bound, null);
+        using var output = new StringWriter();
+        Report.Row(row, withMpi: false, output);
+        Report.Footer([row], output);
+        Assert.False(row.ExceedsBound);
+        Assert.DoesNotContain("!", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Write_Csv_HasTheExceedsBoundColumn()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"artifex-perf-{Guid.NewGuid():N}.csv");
+        try
+        {
+            Report.Write(path, [new ResultRow(4096, 1024, "float", "sum", 0.01, 1, 1, 0, 2.0, null), new ResultRow(4096, 1024, "float", "sum", 4.0, 1, 1, 0, 2.0, null)]);
+            string[] lines = File.ReadAllLines(path);
+            Assert.Contains(",percent_of_bound,exceeds_bound,", lines[0], StringComparison.Ordinal);
+            Assert.Contains(",true,", lines[1], StringComparison.Ordinal);
+            Assert.Contains(",false,", lines[2], StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]
