@@ -6,7 +6,10 @@ namespace Artifex.Perf;
 /// <summary>One subcommand per collective, with nccl-tests' option names where they exist.</summary>
 internal static class PerfCommand
 {
-    public static Command Create(CollectiveKind kind)
+    /// <summary>The most sizes one sweep measures: more means a step factor so close to 1 that the run would not end in useful time.</summary>
+    public const int MaxSizes = 64;
+
+    public static Command Create(CollectiveKind kind, TextWriter output, TextWriter error)
     {
         var provider = new Option<string>("--provider")
         {
@@ -23,22 +26,22 @@ internal static class PerfCommand
         var type = new Option<string>("--datatype", "-d") { Description = "Element type: float, double, int.", DefaultValueFactory = _ => "float" };
         var form = new Option<string>("--form") { Description = "region (inside an SPMD region) or host (single-controller; allreduce only).", DefaultValueFactory = _ => "region" };
         var determinism = new Option<string>("--determinism") { Description = "rankordered (default) or reproducible (PR3 v1; allreduce and reducescatter, float, region form).", DefaultValueFactory = _ => "rankordered" };
-        var output = new Option<string?>("--output") { Description = "Also write the rows to a .json or .csv file." };
+        var outputFile = new Option<string?>("--output") { Description = "Also write the rows to a .json or .csv file." };
         var warmupSeconds = new Option<double>("--warmup_seconds") { Description = "Touch fresh buffers this long before timing each size (fresh memory is slow on some VMs).", DefaultValueFactory = _ => 0.2 };
         var compareMpi = new Option<bool>("--compare-mpi") { Description = "Run OpenMPI's MPI_Allreduce with the same N and sizes and print the ratio (allreduce, float, sum)." };
         var command = new Command(Report.Name(kind), $"Measure {Report.Name(kind)}.")
         {
-            provider, devices, minBytes, maxBytes, factor, iterations, warmup, op, type, form, determinism, output, compareMpi, warmupSeconds,
+            provider, devices, minBytes, maxBytes, factor, iterations, warmup, op, type, form, determinism, outputFile, compareMpi, warmupSeconds,
         };
         command.SetAction(result =>
         {
             string providerName = result.GetValue(provider)!;
             int deviceCount = result.GetValue(devices) ?? (string.Equals(providerName, "mpi", StringComparison.Ordinal) ? 1 : 2);
-            string? error = Validate(kind, providerName, deviceCount, result.GetValue(minBytes)!, result.GetValue(maxBytes)!,
+            string? problem = Validate(kind, providerName, deviceCount, result.GetValue(minBytes)!, result.GetValue(maxBytes)!,
                 result.GetValue(factor), result.GetValue(iterations), result.GetValue(warmup), result.GetValue(op)!, result.GetValue(type)!, result.GetValue(form)!,
                 out long min, out long max, out ReduceOp reduceOp);
             string mode = result.GetValue(determinism)!;
-            error ??= mode switch
+            problem ??= mode switch
             {
                 "rankordered" => null,
                 "reproducible" when kind is not (CollectiveKind.AllReduce or CollectiveKind.ReduceScatter) => "--determinism reproducible applies to allreduce and reducescatter.",
@@ -47,50 +50,49 @@ internal static class PerfCommand
                 "reproducible" => null,
                 _ => $"--determinism must be rankordered or reproducible, not '{mode}'.",
             };
-            if (error is null && result.GetValue(compareMpi) && string.Equals(providerName, "mpi", StringComparison.Ordinal))
+            if (problem is null && result.GetValue(compareMpi) && string.Equals(providerName, "mpi", StringComparison.Ordinal))
             {
                 // The peer is launched by its own mpirun, which cannot run inside this job's ranks.
-                error = "--compare-mpi runs the C peer under its own mpirun and is for --provider cpu; with --provider mpi run the peer beside this job (docs/PERFORMANCE.md, issue 9).";
+                problem = "--compare-mpi runs the C peer under its own mpirun and is for --provider cpu; with --provider mpi run the peer beside this job (docs/PERFORMANCE.md, issue 9).";
             }
 
-            if (error is not null)
+            if (problem is not null)
             {
-                Console.Error.WriteLine($"artifex-perf: {error}");
-                return 2;
+                return PerfApp.Refuse(error, problem);
             }
 
             var settings = new PerfSettings(kind, providerName, deviceCount, min, max, result.GetValue(factor),
                 result.GetValue(iterations), result.GetValue(warmup), reduceOp, result.GetValue(type)!, string.Equals(result.GetValue(form), "host", StringComparison.Ordinal),
-                result.GetValue(output), result.GetValue(compareMpi), Math.Max(0, result.GetValue(warmupSeconds)),
+                result.GetValue(outputFile), result.GetValue(compareMpi), Math.Max(0, result.GetValue(warmupSeconds)),
                 string.Equals(mode, "reproducible", StringComparison.Ordinal) ? Determinism.Reproducible : Determinism.RankOrdered);
-            return PerfRun.Execute(settings, Console.Out);
+            return PerfRun.Execute(settings, output);
         });
         return command;
     }
 
-    private static string? Validate(
+    /// <summary>Checks every option before anything is measured; returns one line naming the option and the value, or null.</summary>
+    internal static string? Validate(
         CollectiveKind kind, string provider, int devices, string minText, string maxText, double factor, int iterations, int warmup,
         string opText, string type, string form, out long min, out long max, out ReduceOp op)
     {
         op = ReduceOp.Sum;
-        max = 0;
-        if (!ByteSize.TryParse(minText, out min) || !ByteSize.TryParse(maxText, out max) || min <= 0 || max < min)
+        string? sweep = ByteSize.TryParseRange(minText, maxText, out min, out max) ?? CheckStepFactor(factor, min, max);
+        if (sweep is not null)
         {
-            return $"sizes must be positive with --minbytes <= --maxbytes (got '{minText}' and '{maxText}'); suffixes K, M, G are powers of 1024.";
+            return sweep;
         }
 
-        string? problem = (provider, devices, factor, iterations, warmup, type, form) switch
+        string? problem = (provider, devices, iterations, warmup, type, form) switch
         {
-            (not ("cpu" or "cuda" or "mpi"), _, _, _, _, _, _) => $"--provider must be cpu, cuda or mpi, not '{provider}'.",
-            ("cuda", _, _, _, _, _, _) when Cuda.CudaServiceCollectionExtensions.UnavailableReason is { } reason => $"--provider cuda: no usable GPU here: {reason}",
-            ("cuda", _, _, _, _, _, _) when devices > Cuda.CudaProbe.Current.DeviceCount => $"--provider cuda --devices {devices}: this machine has {Cuda.CudaProbe.Current.DeviceCount} GPU(s).",
-            ("mpi", _, _, _, _, _, _) when !Mpi.MpiRuntime.IsAvailable => $"--provider mpi: OpenMPI is not available here: {Mpi.MpiRuntime.UnavailableReason} (apt-get install openmpi-bin)",
-            (_, < 1, _, _, _, _, _) => $"--devices must be at least 1, not {devices}.",
-            (_, _, <= 1, _, _, _, _) => $"--stepfactor must be above 1, not {factor.ToString(CultureInfo.InvariantCulture)}.",
-            (_, _, _, < 1, _, _, _) => $"--iters must be at least 1, not {iterations}.",
-            (_, _, _, _, < 0, _, _) => $"--warmup_iters must not be negative, not {warmup}.",
-            (_, _, _, _, _, not ("float" or "double" or "int"), _) => $"--datatype must be float, double or int, not '{type}'.",
-            (_, _, _, _, _, _, not ("region" or "host")) => $"--form must be region or host, not '{form}'.",
+            (not ("cpu" or "cuda" or "mpi"), _, _, _, _, _) => $"--provider must be cpu, cuda or mpi, not '{provider}'.",
+            ("cuda", _, _, _, _, _) when Cuda.CudaServiceCollectionExtensions.UnavailableReason is { } reason => $"--provider cuda: no usable GPU here: {reason}",
+            ("cuda", _, _, _, _, _) when devices > Cuda.CudaProbe.Current.DeviceCount => $"--provider cuda --devices {devices}: this machine has {Cuda.CudaProbe.Current.DeviceCount} GPU(s).",
+            ("mpi", _, _, _, _, _) when !Mpi.MpiRuntime.IsAvailable => $"--provider mpi: OpenMPI is not available here: {Mpi.MpiRuntime.UnavailableReason} (apt-get install openmpi-bin)",
+            (_, < 1, _, _, _, _) => $"--devices must be at least 1, not {devices}.",
+            (_, _, < 1, _, _, _) => $"--iters must be at least 1, not {iterations}.",
+            (_, _, _, < 0, _, _) => $"--warmup_iters must not be negative, not {warmup}.",
+            (_, _, _, _, not ("float" or "double" or "int"), _) => $"--datatype must be float, double or int, not '{type}'.",
+            (_, _, _, _, _, not ("region" or "host")) => $"--form must be region or host, not '{form}'.",
             _ => null,
         };
         if (problem is not null)
@@ -122,5 +124,19 @@ internal static class PerfCommand
         }
 
         return null;
+    }
+
+    /// <summary>A finite factor above 1 that reaches <paramref name="max"/> from <paramref name="min"/> in at most <see cref="MaxSizes"/> sizes.</summary>
+    private static string? CheckStepFactor(double factor, long min, long max)
+    {
+        if (!double.IsFinite(factor) || factor <= 1)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"--stepfactor must be a finite number above 1, not {factor}.");
+        }
+
+        double sizes = Math.Floor(Math.Log((double)max / min) / Math.Log(factor)) + 1;
+        return sizes > MaxSizes
+            ? string.Create(CultureInfo.InvariantCulture, $"--stepfactor {factor} makes {sizes:N0} sizes from {ByteSize.Format(min)} to {ByteSize.Format(max)}; at most {MaxSizes} are measured per run: raise --stepfactor or narrow the sizes.")
+            : null;
     }
 }

@@ -13,7 +13,9 @@ namespace Artifex.Perf;
 /// </summary>
 internal static class PlotCommand
 {
-    public static Command Create()
+    private const int Warmup = 5;
+
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var devices = new Option<string>("--devices") { Description = "Device counts, comma-separated.", DefaultValueFactory = _ => "2,4,8" };
         var minBytes = new Option<string>("--minbytes", "-b") { DefaultValueFactory = _ => "4K", Description = "Smallest size." };
@@ -29,19 +31,43 @@ internal static class PlotCommand
         };
         command.SetAction(result =>
         {
-            if (!ByteSize.TryParse(result.GetValue(minBytes)!, out long min) || !ByteSize.TryParse(result.GetValue(maxBytes)!, out long max) || min <= 0 || max < min)
+            string? problem = ParseDeviceCounts(result.GetValue(devices)!, out int[] counts);
+            long min = 0, max = 0;
+            foreach (int n in counts)
             {
-                Console.Error.WriteLine("artifex-perf plot: sizes must be positive with --minbytes <= --maxbytes.");
-                return 2;
+                // The sweep each count runs, checked as the allreduce command checks it: before anything is measured.
+                problem ??= PerfCommand.Validate(CollectiveKind.AllReduce, "cpu", n, result.GetValue(minBytes)!, result.GetValue(maxBytes)!,
+                    result.GetValue(factor), result.GetValue(iterations), Warmup, "sum", "float", "region", out min, out max, out _);
             }
 
-            int[] counts = [.. result.GetValue(devices)!.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
-            return Run(counts, min, max, result.GetValue(factor), result.GetValue(iterations), result.GetValue(png)!, result.GetValue(markdown), result.GetValue(compareMpi));
+            if (problem is not null)
+            {
+                return PerfApp.Refuse(error, $"plot: {problem}");
+            }
+
+            return Run(counts, min, max, result.GetValue(factor), result.GetValue(iterations), result.GetValue(png)!, result.GetValue(markdown), result.GetValue(compareMpi), output);
         });
         return command;
     }
 
-    private static int Run(int[] deviceCounts, long min, long max, double factor, int iterations, string pngPath, string? markdownPath, bool compareMpi)
+    /// <summary>Parses <c>--devices</c>: comma-separated whole numbers, each at least 1.</summary>
+    private static string? ParseDeviceCounts(string text, out int[] counts)
+    {
+        string[] items = text.Split(',', StringSplitOptions.TrimEntries);
+        counts = new int[items.Length];
+        for (int i = 0; i < items.Length; i++)
+        {
+            if (!int.TryParse(items[i], NumberStyles.None, CultureInfo.InvariantCulture, out counts[i]) || counts[i] < 1)
+            {
+                counts = [];
+                return $"--devices '{text}': '{items[i]}' is not a device count; give whole numbers of at least 1, comma-separated (e.g. 2,4,8).";
+            }
+        }
+
+        return null;
+    }
+
+    private static int Run(int[] deviceCounts, long min, long max, double factor, int iterations, string pngPath, string? markdownPath, bool compareMpi, TextWriter output)
     {
         var plot = new Plot();
         var markdown = new StringBuilder();
@@ -50,9 +76,9 @@ internal static class PlotCommand
         for (int c = 0; c < deviceCounts.Length; c++)
         {
             int n = deviceCounts[c];
-            var settings = new PerfSettings(CollectiveKind.AllReduce, "cpu", n, min, max, factor, iterations, 5, ReduceOp.Sum, "float", false, null, compareMpi, 0.2);
-            List<ResultRow> rows = PerfRun.Measure(settings, Console.Out);
-            Dictionary<long, double> mpi = compareMpi ? MpiPeer.Run(n, min, max, Console.Out) : [];
+            var settings = new PerfSettings(CollectiveKind.AllReduce, "cpu", n, min, max, factor, iterations, Warmup, ReduceOp.Sum, "float", false, null, compareMpi, 0.2);
+            List<ResultRow> rows = PerfRun.Measure(settings, output);
+            Dictionary<long, double> mpi = compareMpi ? MpiPeer.Run(n, min, max, output) : [];
             wrong += rows.Count(static r => r.Wrong != 0);
             double busFactor = 2.0 * (n - 1) / n;
             double[] xs = [.. rows.Select(static r => Math.Log2(r.Bytes))];
@@ -74,11 +100,11 @@ internal static class PlotCommand
         plot.Title("float all-reduce (sum, in place): Artifex CPU provider, same-working-set bound, OpenMPI");
         plot.ShowLegend(Edge.Right);
         plot.SavePng(pngPath, 1100, 600);
-        Console.WriteLine($"# wrote {pngPath}");
+        output.WriteLine($"# wrote {pngPath}");
         if (markdownPath is not null)
         {
             File.WriteAllText(markdownPath, markdown.ToString());
-            Console.WriteLine($"# wrote {markdownPath}");
+            output.WriteLine($"# wrote {markdownPath}");
         }
 
         return wrong == 0 ? 0 : 1;
@@ -104,7 +130,7 @@ internal static class PlotCommand
                 ? string.Create(CultureInfo.InvariantCulture, $"{m:0.00} | {m / r.TimeMicros:0.00}")
                 : "– | –";
             markdown.Append(CultureInfo.InvariantCulture,
-                $"| {n} | {ByteSize.Format(r.Bytes)} | {r.TimeMicros:0.00} | {r.BusBandwidth:0.00} | {r.BoundMicros:0.00} | {r.PercentOfBound:0}% | {r.TimeMicros * 1e3 / (n * (double)r.Bytes):0.0000} | {mpiText} |\n");
+                $"| {n} | {ByteSize.Format(r.Bytes)} | {r.TimeMicros:0.00} | {r.BusBandwidth:0.00} | {r.BoundMicros:0.00} | {r.PercentOfBound:0}%{(r.ExceedsBound ? " (above the bound: not trustworthy)" : string.Empty)} | {r.TimeMicros * 1e3 / (n * (double)r.Bytes):0.0000} | {mpiText} |\n");
         }
     }
 }

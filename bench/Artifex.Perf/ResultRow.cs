@@ -17,4 +17,11 @@ internal readonly record struct ResultRow(
     double? MpiMicros)
 {
     public double PercentOfBound => 100 * BoundMicros / TimeMicros;
+
+    /// <summary>
+    /// Gets a value indicating whether the time beats the memory-traffic bound (above 100 %), which no correct measurement
+    /// can: the timer was too coarse for the run, or the machine was loaded while the bound was measured. Such a row is
+    /// flagged, never reported as a valid figure.
+    /// </summary>
+    public bool ExceedsBound => PercentOfBound > 100;
 }

@@ -10,19 +10,29 @@ public static class TrainingApp
 {
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
 
+    /// <summary>The exit code of a run stopped because the loss or the parameters stopped being finite numbers.</summary>
+    public const int DivergedExitCode = 3;
+
+    /// <summary>The largest <see cref="TrainingOptions.LearningRate"/> accepted: Adam moves each parameter by up to the learning rate per step, so more only diverges.</summary>
+    public const float MaxLearningRate = 1f;
+
     /// <summary>Runs the sample.</summary>
     /// <param name="options">The options.</param>
     /// <param name="console">Where to write.</param>
-    /// <returns>The exit code: 0, 1 for bad data, 2 for bad options.</returns>
+    /// <returns>
+    /// The exit code: 0; 1 for bad data files (or replicas that differ, or leaked buffers); 2 for bad options, found before
+    /// any data is read or training starts (those that depend on the data, after it is read); <see cref="DivergedExitCode"/>
+    /// when training diverged (a loss or a parameter became infinite or NaN) and was stopped. Every error is one line
+    /// beginning <c>error:</c>.
+    /// </returns>
     public static int Run(TrainingOptions options, IAnsiConsole console)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
-        string? problem = Validate(options);
+        string? problem = Validate(options) ?? CheckOutputs(options);
         if (problem is not null)
         {
-            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]error:[/] {problem}");
-            return 2;
+            return Fail(console, problem, 2);
         }
 
         Dataset data;
@@ -32,9 +42,13 @@ public static class TrainingApp
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
-            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]error:[/] {e.Message}");
-            console.MarkupLine("Nothing was written.");
-            return 1;
+            return Fail(console, $"{e.Message} Nothing was written.", 1);
+        }
+
+        problem = ValidateAgainst(options, data);
+        if (problem is not null)
+        {
+            return Fail(console, problem, 2);
         }
 
         using DeviceProvider provider = CreateProvider(options);
@@ -44,7 +58,16 @@ public static class TrainingApp
             return TrainQuietly(provider, options, data);
         }
 
-        TrainingSummary summary = Train(provider, options, data, console, options.SaveParameters);
+        TrainingSummary summary;
+        try
+        {
+            summary = Train(provider, options, data, console, options.SaveParameters);
+        }
+        catch (NotFiniteNumberException e)
+        {
+            return Fail(console, $"{e.Message} Nothing was written.", DivergedExitCode);
+        }
+
         Directory.CreateDirectory(options.OutputDirectory);
         string plotPath = Path.Combine(options.OutputDirectory, "training.png");
         string summaryPath = Path.Combine(options.OutputDirectory, "summary.json");
@@ -56,12 +79,30 @@ public static class TrainingApp
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Wrote {plotPath} and {summaryPath}.");
         if (provider.LiveBufferCount != 0)
         {
-            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]error:[/] {provider.LiveBufferCount} device buffers were not freed.");
-            return 1;
+            return Fail(console, $"{provider.LiveBufferCount} device buffers were not freed.", 1);
         }
 
         return summary.ReplicasIdentical ? 0 : 1;
     }
+
+    /// <summary>
+    /// Writes <c>error: message</c> as one line and returns <paramref name="exitCode"/>. The line goes straight to the
+    /// console's writer: rendered as markup it would be wrapped at the console width.
+    /// </summary>
+    internal static int Fail(IAnsiConsole console, string message, int exitCode)
+    {
+        string label = console.Profile.Capabilities.Ansi ? "\u001b[31merror:\u001b[0m" : "error:";
+        console.Profile.Out.Writer.WriteLine($"{label} {message.ReplaceLineEndings(" ")}");
+        return exitCode;
+    }
+
+    private static string? CheckOutputs(TrainingOptions options) =>
+        OutputPaths.CheckFolder("--output", options.OutputDirectory, OutputPaths.OutputFiles)
+        ?? (options.SaveParameters is { } file ? OutputPaths.CheckFile("--save-parameters", file) : null);
+
+    private static string? ValidateAgainst(TrainingOptions options, Dataset data) => options.BatchSize > data.TrainCount
+        ? $"--batch-size {options.BatchSize} is larger than the {data.TrainCount} training images: pass --batch-size {data.TrainCount} or less."
+        : null;
 
     private static DeviceProvider CreateProvider(TrainingOptions options) => options.Provider switch
     {
@@ -73,8 +114,16 @@ public static class TrainingApp
     private static int TrainQuietly(DeviceProvider provider, TrainingOptions options, Dataset data)
     {
         var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
-        TrainingSummary summary = Train(provider, options, data, quiet, saveParameters: null);
-        return summary.ReplicasIdentical && provider.LiveBufferCount == 0 ? 0 : 1;
+        try
+        {
+            TrainingSummary summary = Train(provider, options, data, quiet, saveParameters: null);
+            return summary.ReplicasIdentical && provider.LiveBufferCount == 0 ? 0 : 1;
+        }
+        catch (NotFiniteNumberException)
+        {
+            // Process 0 diverges at the same step with the same replicas, and reports it.
+            return DivergedExitCode;
+        }
     }
 
     private static TrainingSummary Train(DeviceProvider provider, TrainingOptions options, Dataset data, IAnsiConsole console, string? saveParameters)
@@ -171,7 +220,8 @@ public static class TrainingApp
         { Epochs: < 1 } => $"--epochs must be at least 1, not {o.Epochs}.",
         { BatchSize: < 1 } => $"--batch-size must be at least 1, not {o.BatchSize}.",
         _ when o.BatchSize % o.Devices != 0 => $"--batch-size {o.BatchSize} is not divisible by --devices {o.Devices}: every device takes the same share of a batch.",
-        _ when !float.IsFinite(o.LearningRate) || o.LearningRate <= 0 => $"--learning-rate must be positive, not {o.LearningRate}.",
+        _ when !float.IsFinite(o.LearningRate) || o.LearningRate <= 0 || o.LearningRate > MaxLearningRate =>
+            string.Create(CultureInfo.InvariantCulture, $"--learning-rate must be a number above 0 and at most {MaxLearningRate}, not {o.LearningRate}."),
         { KernelThreads: < 1 } => $"--threads must be at least 1, not {o.KernelThreads}.",
         { TrainLimit: < 1 } or { TestLimit: < 1 } => "--train-limit and --test-limit must be at least 1.",
         { Synthetic: true, DataDirectory: not null } => "--synthetic and --data exclude each other.",

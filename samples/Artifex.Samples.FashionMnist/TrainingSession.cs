@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Artifex.Samples.FashionMnist;
 
@@ -48,9 +49,14 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Runs one epoch and evaluates on the test set.</summary>
     /// <param name="onStep">Called after each step with the 1-based step; may be null.</param>
     /// <returns>The epoch's figures.</returns>
+    /// <exception cref="NotFiniteNumberException">
+    /// Training diverged: a step's loss, the test loss or a parameter is infinite or NaN. The run stops at the step that
+    /// shows it; the message is one line naming the epoch, the step and <c>--learning-rate</c>.
+    /// </exception>
     public EpochResult RunEpoch(Action<int>? onStep = null)
     {
         int batch = _options.BatchSize;
+        int epoch = _epochs.Count + 1;
         _shuffler.Shuffle(_order);
         double lossSum = 0;
         long correct = 0;
@@ -58,6 +64,7 @@ public sealed class TrainingSession : IDisposable
         for (int s = 0; s < StepsPerEpoch; s++)
         {
             (double loss, int right) = _trainer.Step(_data, _order.AsSpan(s * batch, batch));
+            ThrowIfNotFinite(loss, $"epoch {epoch}, step {s + 1}: the training loss");
             lossSum += loss;
             correct += right;
             onStep?.Invoke(s + 1);
@@ -66,8 +73,11 @@ public sealed class TrainingSession : IDisposable
         double seconds = clock.Elapsed.TotalSeconds;
         _trainSeconds += seconds;
         (double testLoss, double testAccuracy) = _trainer.Evaluate(_data);
+        ThrowIfNotFinite(testLoss, $"epoch {epoch}: the test loss");
+        ThrowIfParametersNotFinite(epoch);
         long seen = (long)StepsPerEpoch * batch;
-        var result = new EpochResult(_epochs.Count + 1, lossSum / seen, (double)correct / seen, testLoss, testAccuracy, seen / seconds, seconds);
+        double samplesPerSecond = seconds > 0 ? seen / seconds : 0;
+        var result = new EpochResult(epoch, lossSum / seen, (double)correct / seen, testLoss, testAccuracy, samplesPerSecond, seconds);
         _epochs.Add(result);
         return result;
     }
@@ -114,4 +124,25 @@ public sealed class TrainingSession : IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _trainer.Dispose();
+
+    private void ThrowIfNotFinite(double value, string what)
+    {
+        if (!double.IsFinite(value))
+        {
+            throw new NotFiniteNumberException(
+                string.Create(CultureInfo.InvariantCulture, $"Training diverged at {what} is {value}; stopped (lower --learning-rate, now {_options.LearningRate})."),
+                value);
+        }
+    }
+
+    private void ThrowIfParametersNotFinite(int epoch)
+    {
+        foreach (KeyValuePair<TreePath, HostArray> leaf in _trainer.ParametersToHost().LeavesWithPaths())
+        {
+            foreach (float value in leaf.Value.As<float>().Span)
+            {
+                ThrowIfNotFinite(value, $"the end of epoch {epoch}: parameter {leaf.Key} holds a value that");
+            }
+        }
+    }
 }

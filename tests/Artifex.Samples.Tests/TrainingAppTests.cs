@@ -114,6 +114,174 @@ public sealed class TrainingAppTests : IDisposable
         Assert.Contains("label 1 is 10", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Run_BatchLargerThanTrainingSet_OneLineExitTwoBeforeTraining()
+    {
+        string output = Path.Combine(_folder, "never");
+        (int code, string[] lines) = RunLines(new TrainingOptions { Synthetic = true, Devices = 2, BatchSize = 128, TrainLimit = 64, TestLimit = 16, OutputDirectory = output });
+        Assert.Equal(2, code);
+        string error = Assert.Single(lines, IsError);
+        Assert.Contains("--batch-size 128 is larger than the 64 training images", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.Contains("steps per epoch", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Theory]
+    [InlineData(1e30f)]
+    [InlineData(1.5f)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NaN)]
+    [InlineData(0f)]
+    [InlineData(-0.001f)]
+    public void Run_LearningRateOutOfRange_OneLineExitTwo(float learningRate)
+    {
+        string output = Path.Combine(_folder, "never");
+        (int code, string[] lines) = RunLines(new TrainingOptions { Synthetic = true, LearningRate = learningRate, TrainLimit = 64, TestLimit = 16, OutputDirectory = output });
+        Assert.Equal(2, code);
+        string error = Assert.Single(lines, IsError);
+        Assert.Contains("--learning-rate must be a number above 0 and at most 1, not ", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Theory]
+    [InlineData("--batch-size", "abc")]
+    [InlineData("--lr", "1e30")]
+    [InlineData("--devices", "9999999999")]
+    public void Invoke_BadValue_OneLineNamingTheOptionExitTwo(string option, string value)
+    {
+        string output = Path.Combine(_folder, "never");
+        using var writer = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
+        int code = TrainingCommand.Invoke(["--synthetic", "--output", output, option, value], console);
+        Assert.Equal(2, code);
+        string[] lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string error = Assert.Single(lines);
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+        Assert.Contains(option is "--lr" ? "--learning-rate" : option, error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public void Session_DivergingLearningRate_StopsWithNotFiniteNumber()
+    {
+        // The app refuses such a rate up front; the session itself must still stop instead of training on infinities.
+        var options = new TrainingOptions { Devices = 2, Epochs = 2, BatchSize = 32, LearningRate = 1e30f, TrainLimit = 128, TestLimit = 32 };
+        Dataset data = SyntheticDataset.Create(options.Seed, 128, 32);
+        using var provider = new Artifex.Cpu.CpuProvider(2);
+        NotFiniteNumberException e = Assert.Throws<NotFiniteNumberException>(() => TrainingSession.Run(provider, options, data));
+        Assert.StartsWith("Training diverged at epoch 1, step ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--learning-rate", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.False(double.IsFinite(e.OffendingNumber));
+        Assert.Equal(0, provider.LiveBufferCount);
+    }
+
+    [Fact]
+    public void Run_OutputIsAFile_OneLineExitTwoBeforeTraining()
+    {
+        string output = Path.Combine(_folder, "taken");
+        File.WriteAllText(output, "not a folder");
+        (int code, string[] lines) = RunLines(new TrainingOptions { Synthetic = true, Epochs = 1, BatchSize = 32, TrainLimit = 64, TestLimit = 16, OutputDirectory = output });
+        Assert.Equal(2, code);
+        string error = Assert.Single(lines, IsError);
+        Assert.Contains($"--output '{output}': is a file", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.StartsWith("Data:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Run_OutputUnderAFile_OneLineExitTwoBeforeTraining()
+    {
+        string file = Path.Combine(_folder, "taken");
+        File.WriteAllText(file, "not a folder");
+        string output = Path.Combine(file, "out");
+        (int code, string[] lines) = RunLines(new TrainingOptions { Synthetic = true, Epochs = 1, BatchSize = 32, TrainLimit = 64, TestLimit = 16, OutputDirectory = output });
+        Assert.Equal(2, code);
+        Assert.Contains($"--output '{output}': '{file}' is a file", Assert.Single(lines, IsError), StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.StartsWith("Data:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Run_SummaryNameTakenByAFolder_OneLineExitTwoBeforeTraining()
+    {
+        string output = Path.Combine(_folder, "out");
+        Directory.CreateDirectory(Path.Combine(output, "summary.json"));
+        (int code, string[] lines) = RunLines(new TrainingOptions { Synthetic = true, Epochs = 1, BatchSize = 32, TrainLimit = 64, TestLimit = 16, OutputDirectory = output });
+        Assert.Equal(2, code);
+        Assert.Contains("'summary.json' there is a folder", Assert.Single(lines, IsError), StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.StartsWith("Data:", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Run_SaveParametersNotWritable_OneLineExitTwoBeforeTraining(bool isFolder)
+    {
+        string output = Path.Combine(_folder, "out");
+        string target = isFolder ? _folder : Path.Combine(_folder, "no-such-folder", "parameters.bin");
+        (int code, string[] lines) = RunLines(new TrainingOptions { Synthetic = true, Epochs = 1, BatchSize = 32, TrainLimit = 64, TestLimit = 16, OutputDirectory = output, SaveParameters = target });
+        Assert.Equal(2, code);
+        string error = Assert.Single(lines, IsError);
+        Assert.Contains($"--save-parameters '{target}': ", error, StringComparison.Ordinal);
+        Assert.Contains(isFolder ? "is a folder; a file is expected" : "does not exist", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.StartsWith("Data:", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public void Run_SaveParametersInWritableFolder_WritesThem()
+    {
+        string output = Path.Combine(_folder, "out");
+        string parameters = Path.Combine(_folder, "parameters.bin");
+        (int code, _) = RunLines(new TrainingOptions { Synthetic = true, Epochs = 1, BatchSize = 32, TrainLimit = 64, TestLimit = 16, OutputDirectory = output, SaveParameters = parameters });
+        Assert.Equal(0, code);
+        Assert.Equal(((784 * 512) + 512 + (512 * 10) + 10) * sizeof(float), new FileInfo(parameters).Length);
+        Assert.Empty(Directory.GetFiles(_folder, ".artifex-write-probe-*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Run_GzipBombImageFile_OneLineNamingItAndWritesNothing()
+    {
+        WriteDataset(_folder, truncateTrainImages: false);
+        string bomb = Path.Combine(_folder, "train-images-idx3-ubyte.gz");
+        File.WriteAllBytes(bomb, ImageBomb(images: 4, zeros: 8 << 20));
+        string output = Path.Combine(_folder, "out");
+        (int code, string[] lines) = RunLines(new TrainingOptions { DataDirectory = _folder, OutputDirectory = output });
+        Assert.Equal(1, code);
+        string error = Assert.Single(lines, IsError);
+        Assert.Contains($"{bomb}: decompresses to more than the {16 + (4 * Dataset.Features)} bytes its header promises", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public void ReadImages_GzipBomb_StopsReadingJustPastTheHeadersByteCount()
+    {
+        byte[] compressed = ImageBomb(images: 2, zeros: 64 << 20);
+        using var stream = new CountingStream(new MemoryStream(compressed));
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(stream, "bomb.gz"));
+        Assert.StartsWith("bomb.gz: decompresses to more than the 1584 bytes its header promises (2 images)", e.Message, StringComparison.Ordinal);
+
+        // Inflating all 64 MiB would read every compressed byte; stopping after the promised bytes reads a small prefix.
+        Assert.True(stream.BytesRead < compressed.Length / 2, $"read {stream.BytesRead} of {compressed.Length} compressed bytes");
+    }
+
+    [Fact]
+    public void ReadImages_HeaderPromisesMoreThanAnArrayHolds_RefusedBeforeReading()
+    {
+        string path = Path.Combine(_folder, "x-images-idx3-ubyte.gz");
+        WriteGzip(path, [0, 0, 8, 3, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 28, 0, 0, 0, 28]);
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
+        Assert.Contains("the header promises 2147483647 images", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadLabels_MoreDataThanTheHeaderSays_Refused()
+    {
+        string path = Path.Combine(_folder, "x-labels-idx1-ubyte.gz");
+        WriteGzip(path, [0, 0, 8, 1, 0, 0, 0, 2, 4, 5, 6]);
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadLabels(path));
+        Assert.Contains("decompresses to more than the 10 bytes its header promises (2 labels)", e.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private static (int Code, string Text) Run(TrainingOptions options)
@@ -122,6 +290,34 @@ public sealed class TrainingAppTests : IDisposable
         IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
         int code = TrainingApp.Run(options, console);
         return (code, writer.ToString().Replace("\n", " ", StringComparison.Ordinal));
+    }
+
+    /// <summary>Runs the app and returns its output as lines, as a terminal would show them (no wrapping of errors).</summary>
+    private static (int Code, string[] Lines) RunLines(TrainingOptions options)
+    {
+        using var writer = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
+        int code = TrainingApp.Run(options, console);
+        return (code, writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    private static bool IsError(string line) => line.StartsWith("error:", StringComparison.Ordinal);
+
+    /// <summary>A valid image header and <paramref name="images"/> images, followed by a long run of zeros the header does not mention.</summary>
+    private static byte[] ImageBomb(int images, int zeros)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            gzip.Write(Images(images, truncate: false));
+            var block = new byte[1 << 20];
+            for (int written = 0; written < zeros; written += block.Length)
+            {
+                gzip.Write(block);
+            }
+        }
+
+        return compressed.ToArray();
     }
 
     private static void WriteDataset(string folder, bool truncateTrainImages)
