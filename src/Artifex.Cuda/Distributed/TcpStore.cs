@@ -52,10 +52,14 @@ public sealed class TcpStore : IDisposable
     /// <summary>Gets how long connecting and each blocking read wait.</summary>
     public TimeSpan Timeout { get; }
 
+    /// <summary>Gets where the server listens, on the server's instance; <see langword="null"/> on a client.</summary>
+    internal IPEndPoint? ListenEndPoint => _server?.ListenEndPoint;
+
     /// <summary>Starts the server (and connects to it), or connects to a server.</summary>
     /// <param name="host">
-    /// The server's address. The server listens only there when it is an IP address and on all interfaces when it is a
-    /// host name (which other hosts may resolve differently from this one).
+    /// The server's address. The server listens only there when it is an IP address, only on 127.0.0.1 when it is
+    /// <c>localhost</c> (clients then connect to 127.0.0.1 too), and on all interfaces when it is another host name (which
+    /// other hosts may resolve differently from this one).
     /// </param>
     /// <param name="port">The server's port; 0 lets a server pick an ephemeral one (see <see cref="Port"/>).</param>
     /// <param name="isServer">Whether this process serves the store (rank 0).</param>
@@ -80,7 +84,7 @@ public sealed class TcpStore : IDisposable
 
         if (!isServer)
         {
-            EndPoint endPoint = IPAddress.TryParse(host, out IPAddress? ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
+            EndPoint endPoint = TcpStoreProtocol.TryParseLoopbackOrAddress(host, out IPAddress? ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
             string address = FormatAddress(host, port);
             return new TcpStore(Connect(endPoint, address, timeout), server: null, address, port, timeout);
         }

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using System.Text;
 
 namespace Artifex.Cuda.Distributed;
@@ -32,6 +34,22 @@ internal static class TcpStoreProtocol
     public const int MaxMessageBytes = 4096;
 
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Reads <paramref name="host"/> as an IP address, or as 127.0.0.1 when it is a loopback name (<c>localhost</c>, with or
+    /// without the root's trailing dot, in any case), so that the server listens, and the clients connect, on loopback only.
+    /// </summary>
+    /// <returns>Whether <paramref name="host"/> is an IP address or a loopback name; <see langword="false"/> for other names.</returns>
+    public static bool TryParseLoopbackOrAddress(string host, [NotNullWhen(true)] out IPAddress? address)
+    {
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || string.Equals(host, "localhost.", StringComparison.OrdinalIgnoreCase))
+        {
+            address = IPAddress.Loopback;
+            return true;
+        }
+
+        return IPAddress.TryParse(host, out address);
+    }
 
     /// <summary>Encodes a request: opcode, key, then <paramref name="operand"/> as is.</summary>
     public static byte[] Request(byte opcode, byte[] key, ReadOnlySpan<byte> operand)

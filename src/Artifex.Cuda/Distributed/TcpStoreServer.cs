@@ -35,20 +35,24 @@ internal sealed class TcpStoreServer : IDisposable
     /// <summary>Gets the port the server listens on (the ephemeral one when started with port 0).</summary>
     public int Port { get; }
 
+    /// <summary>Gets the address and port the server listens on.</summary>
+    public IPEndPoint ListenEndPoint => (IPEndPoint)_listener.LocalEndPoint!;
+
     /// <summary>Gets where a client on this host reaches the server.</summary>
     public IPEndPoint ConnectEndPoint { get; }
 
     /// <summary>Starts listening.</summary>
     /// <param name="host">
-    /// An IP address to listen on only that address; any other name listens on all interfaces, because a host name seen
-    /// from this machine can resolve differently (127.0.1.1 on Debian) from what the other hosts connect to.
+    /// An IP address to listen on only that address; a loopback name (<c>localhost</c>) to listen on 127.0.0.1 only; any
+    /// other name listens on all interfaces, because a host name seen from this machine can resolve differently (127.0.1.1
+    /// on Debian) from what the other hosts connect to.
     /// </param>
     /// <param name="port">The port, or 0 for an ephemeral one.</param>
     public static TcpStoreServer Start(string host, int port)
     {
         Socket listener;
         IPAddress connectAddress;
-        if (IPAddress.TryParse(host, out IPAddress? address))
+        if (TcpStoreProtocol.TryParseLoopbackOrAddress(host, out IPAddress? address))
         {
             listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             connectAddress = address.Equals(IPAddress.Any) ? IPAddress.Loopback : address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : address;

@@ -272,16 +272,20 @@ public sealed class TcpStoreTests
         Assert.Equal([2], server.Get("after"));
     }
 
-    [Fact]
-    public void HostName_ServerListensOnAllInterfaces_AndClientsReachItByName()
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("LOCALHOST")]
+    [InlineData("127.0.0.1")]
+    public void LoopbackName_ServerListensOnLoopbackOnly_AndClientsReachItByName(string host)
     {
-        using TcpStore server = TcpStore.Start("localhost", 0, isServer: true, s_timeout);
-        using TcpStore client = TcpStore.Start("localhost", server.Port, isServer: false, s_timeout);
+        using TcpStore server = TcpStore.Start(host, 0, isServer: true, s_timeout);
+        using TcpStore client = TcpStore.Start(host, server.Port, isServer: false, s_timeout);
 
         client.Set("k", [1]);
 
         Assert.Equal([1], server.Get("k"));
-        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"localhost:{server.Port}"), server.ToString(), StringComparison.Ordinal);
+        Assert.True(IPAddress.IsLoopback(server.ListenEndPoint!.Address), $"The server listens on {server.ListenEndPoint}.");
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{host}:{server.Port}"), server.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
