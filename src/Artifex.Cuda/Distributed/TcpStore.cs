@@ -48,7 +48,9 @@ public sealed class TcpStore : IDisposable
     // Lets the server's answer to a timed-out wait arrive before the socket gives up on it.
     private static readonly TimeSpan s_replyGrace = TimeSpan.FromSeconds(30);
 
-    // A server answers the handshake at once; a peer that says nothing for this long is not one.
+    // A server answers the handshake at once; a peer that says nothing for this long is not one. The floor keeps a short
+    // store timeout from failing the handshake of a loaded machine.
+    private static readonly TimeSpan s_handshakeFloor = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_handshakeCeiling = TimeSpan.FromSeconds(60);
 
     private readonly Lock _callLock = new();
@@ -277,7 +279,9 @@ public sealed class TcpStore : IDisposable
         var stream = new NetworkStream(socket, ownsSocket: true);
         try
         {
-            TimeSpan handshake = timeout == System.Threading.Timeout.InfiniteTimeSpan || timeout > s_handshakeCeiling ? s_handshakeCeiling : timeout;
+            TimeSpan handshake = timeout == System.Threading.Timeout.InfiniteTimeSpan || timeout > s_handshakeCeiling ? s_handshakeCeiling
+                : timeout < s_handshakeFloor ? s_handshakeFloor
+                : timeout;
             socket.ReceiveTimeout = (int)handshake.TotalMilliseconds;
             socket.SendTimeout = (int)handshake.TotalMilliseconds;
             TcpStoreChannel channel = TcpStoreChannel.Connect(stream, secret, address, out int maxKeyBytes, out int maxValueBytes);
