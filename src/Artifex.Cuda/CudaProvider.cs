@@ -117,6 +117,9 @@ public sealed partial class CudaProvider : DeviceProvider
         }
     }
 
+    /// <summary>Gets the provider's logger, for the parts of the provider that are not a provider (the store rendezvous).</summary>
+    internal ILogger ProviderLogger => Logger;
+
     internal CudaDeviceState GetState(Device device) => _states[device.Id];
 
     internal void ReportReleaseFailure(DeviceBuffer buffer, CudaException error)

@@ -29,6 +29,11 @@ namespace Artifex.Cuda.Distributed;
 /// integer, a rank outside the world, half of a launcher's variables, a port outside 1..65535, several ranks without a
 /// rendezvous) throws <see cref="InvalidOperationException"/> naming the variable and its value.
 /// </para>
+/// <para>
+/// The store rendezvous of a job of several processes also needs <c>ARTIFEX_STORE_SECRET</c>, the same random value on every
+/// rank (see <see cref="StoreSecret"/>); its absence is reported when the store starts, not here, since the other modes do
+/// not need it.
+/// </para>
 /// </remarks>
 public sealed class DistributedEnvironment
 {
@@ -46,8 +51,9 @@ public sealed class DistributedEnvironment
         new("pmi", "PMI_RANK", "PMI_SIZE", LocalRank: null, LocalSize: null, IgnoreNonIntegerLocalSize: false),
     ];
 
-    private DistributedEnvironment(Placement placement, Rendezvous rendezvous)
+    private DistributedEnvironment(Placement placement, Rendezvous rendezvous, string? storeSecret)
     {
+        StoreSecret = storeSecret;
         Rank = placement.Rank;
         WorldSize = placement.WorldSize;
         LocalRank = placement.LocalRank;
@@ -79,6 +85,12 @@ public sealed class DistributedEnvironment
 
     /// <summary>Gets <c>MASTER_PORT</c>, or <see langword="null"/> when unset.</summary>
     public int? MasterPort { get; }
+
+    /// <summary>
+    /// Gets the job secret of the <see cref="TcpStore"/> rendezvous, <c>ARTIFEX_STORE_SECRET</c>
+    /// (<see cref="TcpStoreOptions.SecretVariable"/>), or <see langword="null"/> when unset. <see cref="ToString"/> never shows it.
+    /// </summary>
+    public string? StoreSecret { get; }
 
     /// <summary>Gets the launcher the ranks were read from: "torchrun", "openmpi", "slurm", "pmi" or "none".</summary>
     public string Launcher { get; }
@@ -126,7 +138,7 @@ public sealed class DistributedEnvironment
         ArgumentNullException.ThrowIfNull(variables);
         Placement placement = ReadPlacement(variables);
         Rendezvous rendezvous = ReadRendezvous(variables, placement);
-        return new DistributedEnvironment(placement, rendezvous);
+        return new DistributedEnvironment(placement, rendezvous, Get(variables, TcpStoreOptions.SecretVariable));
     }
 
     /// <summary>Describes the process, for example <c>rank 1 of 4 (local 1 of 2) via torchrun, rendezvous TcpStore at host:29500</c>.</summary>

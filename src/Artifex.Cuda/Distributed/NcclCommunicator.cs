@@ -2,6 +2,7 @@ using System.Globalization;
 using Artifex.Cuda.Native;
 using Artifex.Cuda.Runtime;
 using Artifex.Runtime;
+using Microsoft.Extensions.Logging;
 
 namespace Artifex.Cuda.Distributed;
 
@@ -15,7 +16,8 @@ namespace Artifex.Cuda.Distributed;
 /// (torchrun, Open MPI, Slurm, PMI; see <see cref="DistributedEnvironment"/>). With <c>NCCL_COMM_ID</c> every rank computes the
 /// same id locally and NCCL's own bootstrap does the rest; with <c>MASTER_ADDR</c>/<c>MASTER_PORT</c> rank 0 publishes the
 /// id in a <see cref="TcpStore"/> the others read (at <c>MASTER_PORT + 1</c> under torchrun, whose agent store holds
-/// <c>MASTER_PORT</c>). Mesh sub-axes (data-parallel and model-parallel groups) come from
+/// <c>MASTER_PORT</c>); every rank must then have the same job secret in <c>ARTIFEX_STORE_SECRET</c>, which authenticates the
+/// ranks to the store and the store to the ranks (see <see cref="TcpStore"/> for what it protects). Mesh sub-axes (data-parallel and model-parallel groups) come from
 /// <see cref="Split(int, int)"/>, which needs no further rendezvous.
 /// </para>
 /// <para>Collectives are queued on the GPU's stream; reading a result back with the provider's copies waits for them.</para>
@@ -56,8 +58,14 @@ public sealed unsafe class NcclCommunicator : IDisposable
     /// <param name="environment">The parsed environment; <see langword="null"/> reads the process's.</param>
     /// <param name="timeout">How long to wait for the other ranks at the store (default 5 minutes).</param>
     /// <returns>The communicator; the caller disposes it.</returns>
-    /// <exception cref="InvalidOperationException">The environment is inconsistent (see <see cref="DistributedEnvironment"/>).</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The environment is inconsistent (see <see cref="DistributedEnvironment"/>), or the store rendezvous has no
+    /// <c>ARTIFEX_STORE_SECRET</c>.
+    /// </exception>
     /// <exception cref="TimeoutException">Rank 0 never published the id.</exception>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">
+    /// The store at <c>MASTER_ADDR</c> could not prove it knows the job secret, or refused this rank's proof.
+    /// </exception>
     /// <exception cref="NcclException">NCCL failed to build the communicator.</exception>
     public static NcclCommunicator FromEnvironment(CudaProvider provider, Device device, DistributedEnvironment? environment = null, TimeSpan? timeout = null)
     {
@@ -71,7 +79,7 @@ public sealed unsafe class NcclCommunicator : IDisposable
         environment ??= DistributedEnvironment.FromEnvironment();
         RequireNccl();
         NcclUniqueId id = environment.Mode == RendezvousMode.TcpStore
-            ? ExchangeThroughStore(environment, timeout ?? TimeSpan.FromMinutes(5))
+            ? ExchangeThroughStore(environment, timeout ?? TimeSpan.FromMinutes(5), provider.ProviderLogger)
             : LocalUniqueId();
         return Create(provider, device, environment.WorldSize, environment.Rank, id);
     }
@@ -183,13 +191,13 @@ public sealed unsafe class NcclCommunicator : IDisposable
         return id;
     }
 
-    private static NcclUniqueId ExchangeThroughStore(DistributedEnvironment environment, TimeSpan timeout)
+    private static NcclUniqueId ExchangeThroughStore(DistributedEnvironment environment, TimeSpan timeout, ILogger logger)
     {
         byte[] bytes = ExchangeUniqueId(environment, static () =>
         {
             NcclUniqueId created = LocalUniqueId();
             return ((ReadOnlySpan<byte>)created).ToArray();
-        }, timeout);
+        }, timeout, logger);
         NcclUniqueId id = default;
         bytes.CopyTo(id);
         return id;
@@ -198,10 +206,16 @@ public sealed unsafe class NcclCommunicator : IDisposable
     /// <summary>
     /// Rank 0 creates the id and publishes it in a <see cref="TcpStore"/> it serves; the other ranks read it and say so,
     /// and rank 0 keeps serving until all have. Under torchrun the store listens on <c>MASTER_PORT + 1</c>, because
-    /// torchrun's own agent store already holds <c>MASTER_PORT</c>.
+    /// torchrun's own agent store already holds <c>MASTER_PORT</c>. The store needs the job secret
+    /// (<see cref="DistributedEnvironment.StoreSecret"/>); a world of one needs no store, and no secret.
     /// </summary>
-    internal static byte[] ExchangeUniqueId(DistributedEnvironment environment, Func<byte[]> createId, TimeSpan timeout)
+    internal static byte[] ExchangeUniqueId(DistributedEnvironment environment, Func<byte[]> createId, TimeSpan timeout, ILogger? logger = null)
     {
+        if (environment.WorldSize == 1)
+        {
+            return createId();
+        }
+
         string host = environment.MasterAddress ?? throw new InvalidOperationException("MASTER_ADDR is needed for the store rendezvous.");
         int port = environment.MasterPort ?? throw new InvalidOperationException("MASTER_PORT is needed for the store rendezvous.");
         if (string.Equals(environment.Launcher, "torchrun", StringComparison.Ordinal))
@@ -210,7 +224,17 @@ public sealed unsafe class NcclCommunicator : IDisposable
         }
 
         bool root = environment.Rank == 0;
-        using TcpStore store = TcpStore.Start(host, port, isServer: root, timeout);
+
+        // Every rank holds one connection and writes one key; the margin leaves room for a rank that reconnects.
+        var defaults = new TcpStoreOptions();
+        var options = new TcpStoreOptions
+        {
+            Secret = environment.StoreSecret,
+            MaxConnections = Math.Max(defaults.MaxConnections, environment.WorldSize + 64),
+            MaxKeys = Math.Max(defaults.MaxKeys, environment.WorldSize + 64),
+            Logger = logger,
+        };
+        using TcpStore store = TcpStore.Start(host, port, isServer: root, timeout, options);
         string key = IdKeyPrefix + environment.WorldSize.ToString(CultureInfo.InvariantCulture);
         if (root)
         {

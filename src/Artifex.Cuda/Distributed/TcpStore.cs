@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 
 namespace Artifex.Cuda.Distributed;
@@ -8,13 +9,34 @@ namespace Artifex.Cuda.Distributed;
 /// <summary>
 /// A small key/value store over TCP, in the manner of PyTorch's c10d <c>TCPStore</c>: rank 0 serves it at
 /// <c>MASTER_ADDR:MASTER_PORT</c> and publishes NCCL's unique id under a key; the other ranks block on that key until it
-/// appears.
+/// appears. Every participant must know the job secret (<see cref="TcpStoreOptions.SecretVariable"/>).
 /// </summary>
 /// <remarks>
 /// <para>
 /// Every instance is a client with one connection; the server's instance also runs the server. Calls are serialized on the
 /// connection, so an instance can be shared between threads, but a blocked <see cref="Get(string)"/> holds up the other
-/// calls of the same instance. Keys are at most 1 KiB in UTF-8 and values at most 1 MiB.
+/// calls of the same instance. Keys are at most 1 KiB in UTF-8 and values at most 1 MiB unless the server's
+/// <see cref="TcpStoreOptions"/> say otherwise; the server also bounds its connections, the idle time of each, its key count
+/// and the bytes it holds, and refuses what goes beyond with an error that names the limit.
+/// </para>
+/// <para>
+/// A key belongs to the connection that first set it with <see cref="Set(string, ReadOnlySpan{byte})"/>: that connection
+/// may replace it, nobody else may, so the NCCL id rank 0 publishes cannot be swapped under the ranks reading it. A key
+/// written by <see cref="Add(string, long)"/> is a counter that every connection may add to, and that Set cannot overwrite.
+/// </para>
+/// <para>
+/// Trust model. The client and the server authenticate each other with the job secret (a challenge-response over fresh
+/// nonces, HMAC-SHA256), and every message after that carries an HMAC-SHA256 under a key of its connection alone with a
+/// sequence number, so that a peer without the secret can neither read nor write a key, nor forge, alter, replay or
+/// reorder a message (an acknowledgement included), and a program squatting on the port, or a server started with another
+/// secret, is refused by the clients with an <see cref="AuthenticationException"/> naming the address. A violation of the
+/// protocol ends the connection, logged on the server and thrown on the client. What the store does not do: it does not
+/// encrypt, so anyone who can watch the network sees the keys and values (NCCL's id included); everyone who holds the
+/// secret is trusted alike (a rank cannot be told from another holder of the secret); and it does not withstand a flood of
+/// connections from a host that can reach the port, which can fill the connection limit and stall the job (the limits
+/// keep the server's memory and threads bounded, not the job running). Like PyTorch's TCPStore, which its documentation
+/// calls not secure and meant for a trusted network, it belongs on the job's private network; the secret keeps other
+/// users of a shared host or network out, it does not make an open network safe.
 /// </para>
 /// <para>
 /// Disposing the server's instance closes every connection: calls blocked on other instances fail promptly with an
@@ -26,24 +48,31 @@ public sealed class TcpStore : IDisposable
     // Lets the server's answer to a timed-out wait arrive before the socket gives up on it.
     private static readonly TimeSpan s_replyGrace = TimeSpan.FromSeconds(30);
 
+    // A server answers the handshake at once; a peer that says nothing for this long is not one. The floor keeps a short
+    // store timeout from failing the handshake of a loaded machine.
+    private static readonly TimeSpan s_handshakeFloor = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_handshakeCeiling = TimeSpan.FromSeconds(60);
+
     private readonly Lock _callLock = new();
     private readonly NetworkStream _stream;
+    private readonly TcpStoreChannel _channel;
     private readonly TcpStoreServer? _server;
     private readonly string _address;
+    private readonly int _maxKeyBytes;
+    private readonly int _maxValueBytes;
     private volatile bool _disposed;
     private bool _broken;
 
-    private TcpStore(Socket socket, TcpStoreServer? server, string address, int port, TimeSpan timeout)
+    private TcpStore(NetworkStream stream, TcpStoreChannel channel, int maxKeyBytes, int maxValueBytes, TcpStoreServer? server, string address, int port, TimeSpan timeout)
     {
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
+        _channel = channel;
+        _maxKeyBytes = maxKeyBytes;
+        _maxValueBytes = maxValueBytes;
         _server = server;
         _address = address;
         Port = port;
         Timeout = timeout;
-        if (timeout != System.Threading.Timeout.InfiniteTimeSpan)
-        {
-            socket.ReceiveTimeout = (int)Math.Min(int.MaxValue, (timeout + s_replyGrace).TotalMilliseconds);
-        }
     }
 
     /// <summary>Gets the server's port; for a server started on port 0, the ephemeral port it was given.</summary>
@@ -52,10 +81,17 @@ public sealed class TcpStore : IDisposable
     /// <summary>Gets how long connecting and each blocking read wait.</summary>
     public TimeSpan Timeout { get; }
 
-    /// <summary>Starts the server (and connects to it), or connects to a server.</summary>
+    /// <summary>Gets where the server listens, on the server's instance; <see langword="null"/> on a client.</summary>
+    internal IPEndPoint? ListenEndPoint => _server?.ListenEndPoint;
+
+    /// <summary>
+    /// Starts the server (and connects to it), or connects to a server, with the default limits and the job secret read from
+    /// <see cref="TcpStoreOptions.SecretVariable"/> (<c>ARTIFEX_STORE_SECRET</c>).
+    /// </summary>
     /// <param name="host">
-    /// The server's address. The server listens only there when it is an IP address and on all interfaces when it is a
-    /// host name (which other hosts may resolve differently from this one).
+    /// The server's address. The server listens only there when it is an IP address, only on 127.0.0.1 when it is
+    /// <c>localhost</c> (clients then connect to 127.0.0.1 too), and on all interfaces when it is another host name (which
+    /// other hosts may resolve differently from this one).
     /// </param>
     /// <param name="port">The server's port; 0 lets a server pick an ephemeral one (see <see cref="Port"/>).</param>
     /// <param name="isServer">Whether this process serves the store (rank 0).</param>
@@ -64,32 +100,60 @@ public sealed class TcpStore : IDisposable
     /// <see cref="Wait(IReadOnlyList{string})"/> wait; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.
     /// </param>
     /// <returns>The store; the caller disposes it.</returns>
-    /// <exception cref="ArgumentException"><paramref name="host"/> is empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is empty, or the secret is too short.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> or <paramref name="timeout"/> is out of range.</exception>
-    /// <exception cref="SocketException">The server cannot listen on <paramref name="host"/>:<paramref name="port"/>.</exception>
+    /// <exception cref="InvalidOperationException"><c>ARTIFEX_STORE_SECRET</c> is not set.</exception>
+    /// <exception cref="SocketException">The server cannot listen on <paramref name="host"/>:<paramref name="port"/>; the message names them.</exception>
     /// <exception cref="TimeoutException">No server answered at <paramref name="host"/>:<paramref name="port"/> in time.</exception>
-    public static TcpStore Start(string host, int port, bool isServer, TimeSpan timeout)
+    /// <exception cref="AuthenticationException">
+    /// The peer at <paramref name="host"/>:<paramref name="port"/> cannot prove that it knows the secret (another program
+    /// holds the port, or rank 0 has another secret), or it rejected this client's proof.
+    /// </exception>
+    /// <exception cref="IOException">The server refused the connection: it holds its limit of connections.</exception>
+    public static TcpStore Start(string host, int port, bool isServer, TimeSpan timeout) =>
+        Start(host, port, isServer, timeout, TcpStoreOptions.FromEnvironment());
+
+    /// <summary>Starts the server (and connects to it), or connects to a server, with the given secret and limits.</summary>
+    /// <param name="host">The server's address, as for <see cref="Start(string, int, bool, TimeSpan)"/>.</param>
+    /// <param name="port">The server's port; 0 lets a server pick an ephemeral one (see <see cref="Port"/>).</param>
+    /// <param name="isServer">Whether this process serves the store (rank 0).</param>
+    /// <param name="timeout">How long to connect and to wait for keys, as for <see cref="Start(string, int, bool, TimeSpan)"/>.</param>
+    /// <param name="options">
+    /// The job secret, and the server's limits (a client takes the key and value limits from the server it connects to).
+    /// </param>
+    /// <returns>The store; the caller disposes it.</returns>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is empty, a limit is out of range, or the secret is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> or <paramref name="timeout"/> is out of range.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="TcpStoreOptions.Secret"/> is <see langword="null"/>.</exception>
+    /// <exception cref="SocketException">The server cannot listen on <paramref name="host"/>:<paramref name="port"/>; the message names them.</exception>
+    /// <exception cref="TimeoutException">No server answered at <paramref name="host"/>:<paramref name="port"/> in time.</exception>
+    /// <exception cref="AuthenticationException">
+    /// The peer at <paramref name="host"/>:<paramref name="port"/> cannot prove that it knows the secret, or it rejected
+    /// this client's proof.
+    /// </exception>
+    /// <exception cref="IOException">The server refused the connection: it holds its limit of connections.</exception>
+    public static TcpStore Start(string host, int port, bool isServer, TimeSpan timeout, TcpStoreOptions options)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
         ArgumentOutOfRangeException.ThrowIfLessThan(port, isServer ? 0 : 1);
+        ArgumentNullException.ThrowIfNull(options);
         if (timeout <= TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive or Timeout.InfiniteTimeSpan.");
         }
 
+        byte[] secret = TcpStoreOptions.Validate(options, FormatAddress(host, port));
         if (!isServer)
         {
-            EndPoint endPoint = IPAddress.TryParse(host, out IPAddress? ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
-            string address = FormatAddress(host, port);
-            return new TcpStore(Connect(endPoint, address, timeout), server: null, address, port, timeout);
+            EndPoint endPoint = TcpStoreProtocol.TryParseLoopbackOrAddress(host, out IPAddress? ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
+            return Open(endPoint, secret, server: null, FormatAddress(host, port), port, timeout);
         }
 
-        TcpStoreServer server = TcpStoreServer.Start(host, port);
+        TcpStoreServer server = TcpStoreServer.Start(host, port, options, secret);
         try
         {
-            string address = FormatAddress(host, server.Port);
-            return new TcpStore(Connect(server.ConnectEndPoint, address, timeout), server, address, server.Port, timeout);
+            return Open(server.ConnectEndPoint, secret, server, FormatAddress(host, server.Port), server.Port, timeout);
         }
         catch
         {
@@ -99,17 +163,21 @@ public sealed class TcpStore : IDisposable
     }
 
     /// <summary>Sets <paramref name="key"/> to <paramref name="value"/>, waking everyone waiting for it.</summary>
-    /// <param name="key">The key: not empty, at most 1 KiB in UTF-8.</param>
-    /// <param name="value">The value: at most 1 MiB.</param>
+    /// <param name="key">The key: not empty, at most the server's <see cref="TcpStoreOptions.MaxKeyBytes"/> in UTF-8.</param>
+    /// <param name="value">The value: at most the server's <see cref="TcpStoreOptions.MaxValueBytes"/>.</param>
     /// <exception cref="ArgumentException">The key or the value is too long, or the key is empty.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The server refused: another connection set the key, the key is a counter, or the store holds its limit of keys or
+    /// bytes. The message says which.
+    /// </exception>
     /// <exception cref="IOException">The connection to the server was lost.</exception>
     /// <exception cref="ObjectDisposedException">This store was disposed.</exception>
     public void Set(string key, ReadOnlySpan<byte> value)
     {
-        byte[] keyBytes = TcpStoreProtocol.EncodeKey(key);
-        if (value.Length > TcpStoreProtocol.MaxValueBytes)
+        byte[] keyBytes = TcpStoreProtocol.EncodeKey(key, _maxKeyBytes);
+        if (value.Length > _maxValueBytes)
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The value has {value.Length} bytes; the store accepts at most {TcpStoreProtocol.MaxValueBytes}."), nameof(value));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"The value has {value.Length} bytes; the store at {_address} accepts at most {_maxValueBytes}."), nameof(value));
         }
 
         Call(TcpStoreProtocol.RequestWithValue(TcpStoreProtocol.Set, keyBytes, value), key, ReadFound);
@@ -124,7 +192,7 @@ public sealed class TcpStore : IDisposable
     /// <exception cref="ObjectDisposedException">This store was disposed.</exception>
     public byte[] Get(string key)
     {
-        byte[] keyBytes = TcpStoreProtocol.EncodeKey(key);
+        byte[] keyBytes = TcpStoreProtocol.EncodeKey(key, _maxKeyBytes);
         byte[]? value = Call(TcpStoreProtocol.Request(TcpStoreProtocol.Get, keyBytes, WaitMilliseconds(Timeout)), key, ReadValue);
         return value ?? throw NotSetInTime(key, Timeout);
     }
@@ -138,7 +206,7 @@ public sealed class TcpStore : IDisposable
     /// <exception cref="ObjectDisposedException">This store was disposed.</exception>
     public bool TryGet(string key, out byte[]? value)
     {
-        byte[] keyBytes = TcpStoreProtocol.EncodeKey(key);
+        byte[] keyBytes = TcpStoreProtocol.EncodeKey(key, _maxKeyBytes);
         value = Call(TcpStoreProtocol.Request(TcpStoreProtocol.Get, keyBytes, 0L), key, ReadValue);
         return value is not null;
     }
@@ -148,12 +216,15 @@ public sealed class TcpStore : IDisposable
     /// <param name="delta">The amount to add; 0 reads the counter.</param>
     /// <returns>The counter after the addition.</returns>
     /// <exception cref="ArgumentException">The key is empty or too long.</exception>
-    /// <exception cref="InvalidOperationException">The key holds something other than a counter, or the sum overflows.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The key was written by <see cref="Set(string, ReadOnlySpan{byte})"/>, the sum overflows, or the store holds its limit of
+    /// keys or bytes.
+    /// </exception>
     /// <exception cref="IOException">The connection to the server was lost.</exception>
     /// <exception cref="ObjectDisposedException">This store was disposed.</exception>
     public long Add(string key, long delta)
     {
-        byte[] keyBytes = TcpStoreProtocol.EncodeKey(key);
+        byte[] keyBytes = TcpStoreProtocol.EncodeKey(key, _maxKeyBytes);
         return Call(TcpStoreProtocol.Request(TcpStoreProtocol.Add, keyBytes, delta), key, ReadInt64);
     }
 
@@ -166,7 +237,7 @@ public sealed class TcpStore : IDisposable
     public void Wait(IReadOnlyList<string> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        byte[][] encoded = [.. keys.Select(TcpStoreProtocol.EncodeKey)];
+        byte[][] encoded = [.. keys.Select(k => TcpStoreProtocol.EncodeKey(k, _maxKeyBytes))];
         long deadline = Timeout == System.Threading.Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + WaitMilliseconds(Timeout);
         for (int i = 0; i < keys.Count; i++)
         {
@@ -191,11 +262,39 @@ public sealed class TcpStore : IDisposable
         _disposed = true;
         _stream.Dispose();
         _server?.Dispose();
+        lock (_callLock)
+        {
+            _channel.Dispose();
+        }
     }
 
     /// <summary>Describes the store.</summary>
     /// <returns>For example <c>TcpStore server at 127.0.0.1:29500</c>.</returns>
     public override string ToString() => (_server is null ? "TcpStore client of " : "TcpStore server at ") + _address;
+
+    /// <summary>Connects (retrying until the server is up) and authenticates: the server proves it knows the secret first.</summary>
+    private static TcpStore Open(EndPoint endPoint, byte[] secret, TcpStoreServer? server, string address, int port, TimeSpan timeout)
+    {
+        Socket socket = Connect(endPoint, address, timeout);
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            TimeSpan handshake = timeout == System.Threading.Timeout.InfiniteTimeSpan || timeout > s_handshakeCeiling ? s_handshakeCeiling
+                : timeout < s_handshakeFloor ? s_handshakeFloor
+                : timeout;
+            socket.ReceiveTimeout = (int)handshake.TotalMilliseconds;
+            socket.SendTimeout = (int)handshake.TotalMilliseconds;
+            TcpStoreChannel channel = TcpStoreChannel.Connect(stream, secret, address, out int maxKeyBytes, out int maxValueBytes);
+            socket.ReceiveTimeout = timeout == System.Threading.Timeout.InfiniteTimeSpan ? 0 : (int)Math.Min(int.MaxValue, (timeout + s_replyGrace).TotalMilliseconds);
+            socket.SendTimeout = 0;
+            return new TcpStore(stream, channel, maxKeyBytes, maxValueBytes, server, address, port, timeout);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
 
     private static Socket Connect(EndPoint endPoint, string address, TimeSpan timeout)
     {
@@ -227,7 +326,7 @@ public sealed class TcpStore : IDisposable
         }
     }
 
-    private T Call<T>(byte[] request, string key, Func<NetworkStream, string, T> readReply)
+    private T Call<T>(byte[] request, string key, Func<MemoryStream, string, T> readReply)
     {
         lock (_callLock)
         {
@@ -239,8 +338,13 @@ public sealed class TcpStore : IDisposable
 
             try
             {
-                _stream.Write(request);
-                return readReply(_stream, key);
+                _channel.Send(request);
+                byte[] reply = _channel.Receive(TcpStoreProtocol.MaxReplyBytes(_maxValueBytes))
+                    ?? throw new EndOfStreamException("The server closed the connection.");
+                using var message = new MemoryStream(reply, writable: false);
+                T result = readReply(message, key);
+                TcpStoreProtocol.RequireEnd(message);
+                return result;
             }
             catch (Exception e) when (e is IOException or InvalidDataException or SocketException or ObjectDisposedException)
             {
@@ -252,12 +356,12 @@ public sealed class TcpStore : IDisposable
         }
     }
 
-    private bool ReadFound(NetworkStream stream, string key) => ReadStatus(stream, key) == TcpStoreProtocol.Ok;
+    private bool ReadFound(MemoryStream stream, string key) => ReadStatus(stream, key) == TcpStoreProtocol.Ok;
 
-    private byte[]? ReadValue(NetworkStream stream, string key) =>
-        ReadStatus(stream, key) == TcpStoreProtocol.Ok ? TcpStoreProtocol.ReadBytes(stream, TcpStoreProtocol.MaxValueBytes, "value") : null;
+    private byte[]? ReadValue(MemoryStream stream, string key) =>
+        ReadStatus(stream, key) == TcpStoreProtocol.Ok ? TcpStoreProtocol.ReadBytes(stream, _maxValueBytes, "value") : null;
 
-    private long ReadInt64(NetworkStream stream, string key)
+    private long ReadInt64(MemoryStream stream, string key)
     {
         byte status = ReadStatus(stream, key);
         return status == TcpStoreProtocol.Ok
@@ -266,7 +370,7 @@ public sealed class TcpStore : IDisposable
     }
 
     /// <summary>Reads the status byte, turning an error reply into an exception.</summary>
-    private byte ReadStatus(NetworkStream stream, string key)
+    private byte ReadStatus(MemoryStream stream, string key)
     {
         byte status = TcpStoreProtocol.ReadByte(stream);
         switch (status)
@@ -290,7 +394,8 @@ public sealed class TcpStore : IDisposable
     private static string FormatTimeout(TimeSpan timeout) =>
         timeout == System.Threading.Timeout.InfiniteTimeSpan ? "forever" : timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 
-    private static string FormatAddress(string host, int port) =>
+    /// <summary>Formats <c>host:port</c>, bracketing an IPv6 address.</summary>
+    internal static string FormatAddress(string host, int port) =>
         host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[')
             ? string.Create(CultureInfo.InvariantCulture, $"[{host}]:{port}")
             : string.Create(CultureInfo.InvariantCulture, $"{host}:{port}");

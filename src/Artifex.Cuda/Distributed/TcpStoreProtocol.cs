@@ -1,15 +1,19 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
 using System.Text;
 
 namespace Artifex.Cuda.Distributed;
 
 /// <summary>
-/// The wire format of <see cref="TcpStore"/>. A request is a 1-byte opcode, a 4-byte little-endian key length, the UTF-8
-/// key, then the opcode's operand: <see cref="Set"/> a 4-byte length and the value; <see cref="Get"/> and
-/// <see cref="Wait"/> an 8-byte wait in milliseconds (-1 forever, 0 not at all); <see cref="Add"/> an 8-byte delta. A reply
-/// is a status byte, then: after <see cref="Ok"/> the value (length-prefixed) for <see cref="Get"/>, the new total (8 bytes)
-/// for <see cref="Add"/>, nothing otherwise; nothing after <see cref="NotFound"/>; a length-prefixed UTF-8 message after
-/// <see cref="Error"/>.
+/// The messages of <see cref="TcpStore"/>, which <see cref="TcpStoreChannel"/> carries authenticated after its handshake. A
+/// request is a 1-byte opcode, a 4-byte little-endian key length, the UTF-8 key, then the opcode's operand: <see cref="Set"/>
+/// a 4-byte length and the value; <see cref="Get"/> and <see cref="Wait"/> an 8-byte wait in milliseconds (-1 forever, 0 not
+/// at all); <see cref="Add"/> an 8-byte delta. A reply is a status byte, then: after <see cref="Ok"/> the value
+/// (length-prefixed) for <see cref="Get"/>, the new total (8 bytes) for <see cref="Add"/>, nothing otherwise; nothing after
+/// <see cref="NotFound"/>; a length-prefixed UTF-8 message after <see cref="Error"/>. A message holds exactly one request or
+/// reply: a byte left over is a protocol violation.
 /// </summary>
 internal static class TcpStoreProtocol
 {
@@ -22,16 +26,26 @@ internal static class TcpStoreProtocol
     public const byte NotFound = 1;
     public const byte Error = 2;
 
-    /// <summary>The longest key, in UTF-8 bytes.</summary>
-    public const int MaxKeyBytes = 1024;
-
-    /// <summary>The longest value, in bytes (NCCL's id needs 128; the limit only bounds what a bad peer can make us allocate).</summary>
-    public const int MaxValueBytes = 1 << 20;
-
     /// <summary>The longest error message a server sends.</summary>
     public const int MaxMessageBytes = 4096;
 
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Reads <paramref name="host"/> as an IP address, or as 127.0.0.1 when it is a loopback name (<c>localhost</c>, with or
+    /// without the root's trailing dot, in any case), so that the server listens, and the clients connect, on loopback only.
+    /// </summary>
+    /// <returns>Whether <paramref name="host"/> is an IP address or a loopback name; <see langword="false"/> for other names.</returns>
+    public static bool TryParseLoopbackOrAddress(string host, [NotNullWhen(true)] out IPAddress? address)
+    {
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || string.Equals(host, "localhost.", StringComparison.OrdinalIgnoreCase))
+        {
+            address = IPAddress.Loopback;
+            return true;
+        }
+
+        return IPAddress.TryParse(host, out address);
+    }
 
     /// <summary>Encodes a request: opcode, key, then <paramref name="operand"/> as is.</summary>
     public static byte[] Request(byte opcode, byte[] key, ReadOnlySpan<byte> operand)
@@ -84,24 +98,30 @@ internal static class TcpStoreProtocol
         return Reply(Error, bytes.AsSpan(0, Math.Min(bytes.Length, MaxMessageBytes)), lengthPrefixed: true);
     }
 
+    /// <summary>The longest request a server with these limits accepts: a <see cref="Set"/> of the longest key and value.</summary>
+    public static int MaxRequestBytes(int maxKeyBytes, int maxValueBytes) => 1 + 4 + maxKeyBytes + Math.Max(8, 4 + maxValueBytes);
+
+    /// <summary>The longest reply a server with this value limit sends: a value, or an error message.</summary>
+    public static int MaxReplyBytes(int maxValueBytes) => 1 + 4 + Math.Max(maxValueBytes, MaxMessageBytes);
+
     /// <summary>Encodes a key for the caller, rejecting what the server would reject.</summary>
-    /// <exception cref="ArgumentException">The key is empty or longer than <see cref="MaxKeyBytes"/> in UTF-8.</exception>
-    public static byte[] EncodeKey(string key)
+    /// <exception cref="ArgumentException">The key is empty or longer than <paramref name="maxKeyBytes"/> in UTF-8.</exception>
+    public static byte[] EncodeKey(string key, int maxKeyBytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         int length = Encoding.UTF8.GetByteCount(key);
-        if (length > MaxKeyBytes)
+        if (length > maxKeyBytes)
         {
-            throw new ArgumentException($"The key takes {length} bytes in UTF-8; the store accepts at most {MaxKeyBytes}.", nameof(key));
+            throw new ArgumentException($"The key takes {length} bytes in UTF-8; the store accepts at most {maxKeyBytes}.", nameof(key));
         }
 
         return Encoding.UTF8.GetBytes(key);
     }
 
     /// <summary>Reads a key; <see cref="InvalidDataException"/> when it is empty, too long or not UTF-8.</summary>
-    public static string ReadKey(Stream stream)
+    public static string ReadKey(Stream stream, int maxKeyBytes)
     {
-        int length = ReadLength(stream, MaxKeyBytes, "key");
+        int length = ReadLength(stream, maxKeyBytes, "key");
         if (length == 0)
         {
             throw new InvalidDataException("Empty key.");
@@ -147,6 +167,15 @@ internal static class TcpStoreProtocol
         Span<byte> bytes = stackalloc byte[8];
         stream.ReadExactly(bytes);
         return BinaryPrimitives.ReadInt64LittleEndian(bytes);
+    }
+
+    /// <summary>Requires that a message was read to its end; <see cref="InvalidDataException"/> otherwise.</summary>
+    public static void RequireEnd(MemoryStream message)
+    {
+        if (message.Position != message.Length)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{message.Length - message.Position} bytes after the end of the message."));
+        }
     }
 
     /// <summary>Reads one byte; <see cref="EndOfStreamException"/> when the peer closed the connection.</summary>

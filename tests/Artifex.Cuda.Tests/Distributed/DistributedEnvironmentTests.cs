@@ -34,6 +34,17 @@ public sealed class DistributedEnvironmentTests
     }
 
     [Fact]
+    public void StoreSecret_IsRead_AndNeverShown()
+    {
+        DistributedEnvironment with = Parse("RANK=0;WORLD_SIZE=2;MASTER_ADDR=node0;MASTER_PORT=29500;ARTIFEX_STORE_SECRET=s3cret-value-0123456789");
+        DistributedEnvironment without = Parse("RANK=0;WORLD_SIZE=2;MASTER_ADDR=node0;MASTER_PORT=29500;ARTIFEX_STORE_SECRET=");
+
+        Assert.Equal("s3cret-value-0123456789", with.StoreSecret);
+        Assert.DoesNotContain("s3cret", with.ToString(), StringComparison.Ordinal);
+        Assert.Null(without.StoreSecret);
+    }
+
+    [Fact]
     public void Torchrun_WithoutLocalVariables_DefaultsToOneHost()
     {
         DistributedEnvironment env = Parse("RANK=2;WORLD_SIZE=4;NCCL_COMM_ID=10.0.0.1:6000");

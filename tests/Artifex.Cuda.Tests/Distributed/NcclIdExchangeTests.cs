@@ -38,11 +38,39 @@ public sealed class NcclIdExchangeTests
         int port = FreePort();
         using var agentStore = new TcpListener(IPAddress.Loopback, port);
         agentStore.Start();
-        Dictionary<string, string?> variables = Variables("torchrun", 0, 1, port);
-        variables["MASTER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
-        DistributedEnvironment environment = DistributedEnvironment.Parse(variables);
         byte[] id = new byte[128];
-        Assert.Equal(id, NcclCommunicator.ExchangeUniqueId(environment, () => id, TimeSpan.FromSeconds(5)));
+        var results = new byte[2][];
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, rank =>
+        {
+            Dictionary<string, string?> variables = Variables("torchrun", rank, 2, port);
+            variables["MASTER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+            results[rank] = NcclCommunicator.ExchangeUniqueId(DistributedEnvironment.Parse(variables), () => id, TimeSpan.FromSeconds(20));
+        });
+
+        Assert.All(results, r => Assert.Equal(id, r));
+    }
+
+    [Fact]
+    public void AWorldOfOne_NeedsNoStore_AndNoSecret()
+    {
+        Dictionary<string, string?> variables = Variables("torchrun", 0, 1, FreePort());
+        variables.Remove(TcpStoreOptions.SecretVariable);
+        byte[] id = [1, 2, 3];
+
+        Assert.Same(id, NcclCommunicator.ExchangeUniqueId(DistributedEnvironment.Parse(variables), () => id, TimeSpan.FromSeconds(5)));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void WithoutTheSecret_EveryRankFailsClosed_NamingTheVariable(int rank)
+    {
+        Dictionary<string, string?> variables = Variables("openmpi", rank, 2, FreePort());
+        variables.Remove(TcpStoreOptions.SecretVariable);
+
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => NcclCommunicator.ExchangeUniqueId(DistributedEnvironment.Parse(variables), () => new byte[128], TimeSpan.FromSeconds(5)));
+
+        Assert.Contains(TcpStoreOptions.SecretVariable, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -64,6 +92,7 @@ public sealed class NcclIdExchangeTests
 
         // Under torchrun the store goes to MASTER_PORT + 1, so MASTER_PORT is chosen one below the free port.
         variables["MASTER_ADDR"] = "127.0.0.1";
+        variables[TcpStoreOptions.SecretVariable] = "nccl-id-exchange-tests-secret";
         variables["MASTER_PORT"] = (torchrun ? port - 1 : port).ToString(CultureInfo.InvariantCulture);
         return variables;
     }

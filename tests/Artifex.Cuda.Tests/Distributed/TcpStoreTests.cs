@@ -11,6 +11,7 @@ namespace Artifex.Cuda.Tests.Distributed;
 public sealed class TcpStoreTests
 {
     private const string Loopback = "127.0.0.1";
+    private const string Secret = "tcp-store-tests-0123456789";
     private const int TestTimeoutMs = 15_000;
 
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
@@ -54,7 +55,7 @@ public sealed class TcpStoreTests
     [Fact(Timeout = TestTimeoutMs)]
     public async Task Get_AfterTimeout_Throws_NamingKeyAddressAndTimeout()
     {
-        using TcpStore server = TcpStore.Start(Loopback, 0, isServer: true, TimeSpan.FromMilliseconds(300));
+        using TcpStore server = Start(Loopback, 0, isServer: true, TimeSpan.FromMilliseconds(300));
         var watch = Stopwatch.StartNew();
 
         TimeoutException e = await Assert.ThrowsAsync<TimeoutException>(() => Task.Run(() => server.Get("never/set"), TestContext.Current.CancellationToken));
@@ -77,7 +78,7 @@ public sealed class TcpStoreTests
         await Task.Delay(400, TestContext.Current.CancellationToken);
         Assert.False(connecting.IsCompleted);
 
-        using TcpStore server = TcpStore.Start(Loopback, port, isServer: true, s_timeout);
+        using TcpStore server = Start(Loopback, port, isServer: true, s_timeout);
         using TcpStore client = await connecting.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
 
         server.Set("id", [42]);
@@ -91,7 +92,7 @@ public sealed class TcpStoreTests
         int port = FreePort();
         var watch = Stopwatch.StartNew();
 
-        TimeoutException e = await Assert.ThrowsAsync<TimeoutException>(() => Task.Run(() => TcpStore.Start(Loopback, port, isServer: false, TimeSpan.FromMilliseconds(400)), TestContext.Current.CancellationToken));
+        TimeoutException e = await Assert.ThrowsAsync<TimeoutException>(() => Task.Run(() => Start(Loopback, port, isServer: false, TimeSpan.FromMilliseconds(400)), TestContext.Current.CancellationToken));
 
         Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(5));
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{Loopback}:{port}"), e.Message, StringComparison.Ordinal);
@@ -187,7 +188,7 @@ public sealed class TcpStoreTests
     [Fact]
     public void Wait_AfterTimeout_Throws_NamingTheMissingKey()
     {
-        using TcpStore server = TcpStore.Start(Loopback, 0, isServer: true, TimeSpan.FromMilliseconds(300));
+        using TcpStore server = Start(Loopback, 0, isServer: true, TimeSpan.FromMilliseconds(300));
         server.Set("present", [1]);
 
         TimeoutException e = Assert.Throws<TimeoutException>(() => server.Wait(["present", "absent"]));
@@ -254,52 +255,90 @@ public sealed class TcpStoreTests
     [InlineData(new byte[] { 2, 0, 0, 0, 0 })]
     [InlineData(new byte[] { 2, 2, 0, 0, 0, 0xC3, 0x28 })]
     [InlineData(new byte[] { 1, 1, 0, 0, 0, (byte)'k', 0xFF, 0xFF, 0xFF, 0xFF })]
-    public async Task MalformedConnection_IsDropped_AndOthersKeepBeingServed(byte[] junk)
+    public async Task MalformedConnection_IsRejectedAndDropped_AndOthersKeepBeingServed(byte[] junk)
     {
         using TcpStore server = StartServer();
         using TcpStore client = StartClient(server.Port);
         client.Set("before", [1]);
 
+        // The junk, padded to the size of a handshake answer, stands where the proof of the secret should be.
         using var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await raw.ConnectAsync(IPAddress.Loopback, server.Port, TestContext.Current.CancellationToken);
-        await raw.SendAsync(junk, SocketFlags.None, TestContext.Current.CancellationToken);
-        byte[] buffer = new byte[16];
-        int received = await raw.ReceiveAsync(buffer, SocketFlags.None, TestContext.Current.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        byte[] answer = new byte[64];
+        junk.CopyTo(answer, 0);
+        await raw.SendAsync(answer, SocketFlags.None, TestContext.Current.CancellationToken);
+        byte[] received = await RawStore.ReadToEndAsync(raw, TestContext.Current.CancellationToken);
 
-        Assert.Equal(0, received);
+        Assert.Equal(RawStore.GreetingBytes + 1, received.Length);
+        Assert.Equal(RawStore.Rejected, received[^1]);
         Assert.Equal([1], client.Get("before"));
         client.Set("after", [2]);
         Assert.Equal([2], server.Get("after"));
     }
 
-    [Fact]
-    public void HostName_ServerListensOnAllInterfaces_AndClientsReachItByName()
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("LOCALHOST")]
+    [InlineData("127.0.0.1")]
+    public void LoopbackName_ServerListensOnLoopbackOnly_AndClientsReachItByName(string host)
     {
-        using TcpStore server = TcpStore.Start("localhost", 0, isServer: true, s_timeout);
-        using TcpStore client = TcpStore.Start("localhost", server.Port, isServer: false, s_timeout);
+        using TcpStore server = Start(host, 0, isServer: true, s_timeout);
+        using TcpStore client = Start(host, server.Port, isServer: false, s_timeout);
 
         client.Set("k", [1]);
 
         Assert.Equal([1], server.Get("k"));
-        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"localhost:{server.Port}"), server.ToString(), StringComparison.Ordinal);
+        Assert.True(IPAddress.IsLoopback(server.ListenEndPoint!.Address), $"The server listens on {server.ListenEndPoint}.");
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{host}:{server.Port}"), server.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Start_RejectsInvalidArguments()
     {
-        Assert.Throws<ArgumentException>(() => TcpStore.Start(" ", 1, isServer: false, s_timeout));
-        Assert.Throws<ArgumentOutOfRangeException>(() => TcpStore.Start(Loopback, 0, isServer: false, s_timeout));
-        Assert.Throws<ArgumentOutOfRangeException>(() => TcpStore.Start(Loopback, -1, isServer: true, s_timeout));
-        Assert.Throws<ArgumentOutOfRangeException>(() => TcpStore.Start(Loopback, 65536, isServer: true, s_timeout));
-        Assert.Throws<ArgumentOutOfRangeException>(() => TcpStore.Start(Loopback, 0, isServer: true, TimeSpan.Zero));
+        Assert.Throws<ArgumentException>(() => Start(" ", 1, isServer: false, s_timeout));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Start(Loopback, 0, isServer: false, s_timeout));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Start(Loopback, -1, isServer: true, s_timeout));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Start(Loopback, 65536, isServer: true, s_timeout));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Start(Loopback, 0, isServer: true, TimeSpan.Zero));
+        Assert.Throws<ArgumentNullException>(() => TcpStore.Start(Loopback, 0, isServer: true, s_timeout, null!));
+    }
+
+    [Theory]
+    [InlineData(0, 1024, 1, "MaxConnections")]
+    [InlineData(8, 0, 1, "MaxKeyBytes")]
+    [InlineData(8, 65537, 1, "MaxKeyBytes")]
+    [InlineData(8, 1024, 0, "MaxKeys")]
+    public void Start_RejectsLimitsOutOfRange_NamingTheLimit(int maxConnections, int maxKeyBytes, int maxKeys, string name)
+    {
+        var options = new TcpStoreOptions { Secret = Secret, MaxConnections = maxConnections, MaxKeyBytes = maxKeyBytes, MaxKeys = maxKeys };
+
+        ArgumentException e = Assert.Throws<ArgumentException>(() => TcpStore.Start(Loopback, 0, isServer: true, s_timeout, options));
+
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains(name, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Start_OnATakenPort_Throws()
+    public void Start_WithoutASecret_FailsClosed_NamingTheVariable()
+    {
+        InvalidOperationException server = Assert.Throws<InvalidOperationException>(() => TcpStore.Start(Loopback, 0, isServer: true, s_timeout, new TcpStoreOptions()));
+        InvalidOperationException client = Assert.Throws<InvalidOperationException>(() => TcpStore.Start(Loopback, 1, isServer: false, s_timeout, new TcpStoreOptions()));
+        ArgumentException shortSecret = Assert.Throws<ArgumentException>(() => TcpStore.Start(Loopback, 0, isServer: true, s_timeout, new TcpStoreOptions { Secret = "too short" }));
+
+        Assert.Contains(TcpStoreOptions.SecretVariable, server.Message, StringComparison.Ordinal);
+        Assert.Contains(TcpStoreOptions.SecretVariable, client.Message, StringComparison.Ordinal);
+        Assert.Contains("16", shortSecret.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_OnATakenPort_Throws_NamingTheAddressAndPort()
     {
         using TcpStore first = StartServer();
 
-        Assert.Throws<SocketException>(() => TcpStore.Start(Loopback, first.Port, isServer: true, s_timeout));
+        SocketException e = Assert.Throws<SocketException>(() => Start(Loopback, first.Port, isServer: true, s_timeout));
+
+        Assert.Equal(SocketError.AddressAlreadyInUse, e.SocketErrorCode);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{Loopback}:{first.Port}"), e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -312,14 +351,17 @@ public sealed class TcpStoreTests
 
         // The server closes first, so its end of the client's connection lingers (FIN_WAIT/TIME_WAIT) on the port.
         first.Dispose();
-        using TcpStore second = TcpStore.Start(Loopback, port, isServer: true, s_timeout);
+        using TcpStore second = Start(Loopback, port, isServer: true, s_timeout);
 
         Assert.False(second.TryGet("k", out _));
     }
 
-    private static TcpStore StartServer() => TcpStore.Start(Loopback, 0, isServer: true, s_timeout);
+    private static TcpStore StartServer() => Start(Loopback, 0, isServer: true, s_timeout);
 
-    private static TcpStore StartClient(int port) => TcpStore.Start(Loopback, port, isServer: false, s_timeout);
+    private static TcpStore StartClient(int port) => Start(Loopback, port, isServer: false, s_timeout);
+
+    private static TcpStore Start(string host, int port, bool isServer, TimeSpan timeout) =>
+        TcpStore.Start(host, port, isServer, timeout, new TcpStoreOptions { Secret = Secret });
 
     /// <summary>A port nobody listens on right now (the kernel's next ephemeral one).</summary>
     private static int FreePort()
