@@ -12,7 +12,7 @@ public sealed class TcpStoreTests
 {
     private const string Loopback = "127.0.0.1";
     private const string Secret = "tcp-store-tests-0123456789";
-    private const int TestTimeoutMs = 15_000;
+    private const int TestTimeoutMs = 120_000;
 
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
 
@@ -49,7 +49,7 @@ public sealed class TcpStoreTests
 
         server.Set("late", [1, 2, 3]);
 
-        Assert.Equal([1, 2, 3], await get.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
+        Assert.Equal([1, 2, 3], await get.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
     }
 
     [Fact(Timeout = TestTimeoutMs)]
@@ -60,7 +60,7 @@ public sealed class TcpStoreTests
 
         TimeoutException e = await Assert.ThrowsAsync<TimeoutException>(() => Task.Run(() => server.Get("never/set"), TestContext.Current.CancellationToken));
 
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(250), $"Gave up after {watch.Elapsed.TotalMilliseconds:F0} ms, before its 300 ms timeout.");
         Assert.Contains("'never/set'", e.Message, StringComparison.Ordinal);
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{Loopback}:{server.Port}"), e.Message, StringComparison.Ordinal);
         Assert.Contains("0.3 s", e.Message, StringComparison.Ordinal);
@@ -79,7 +79,7 @@ public sealed class TcpStoreTests
         Assert.False(connecting.IsCompleted);
 
         using TcpStore server = Start(Loopback, port, isServer: true, s_timeout);
-        using TcpStore client = await connecting.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        using TcpStore client = await connecting.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
         server.Set("id", [42]);
         Assert.Equal([42], client.Get("id"));
@@ -94,7 +94,7 @@ public sealed class TcpStoreTests
 
         TimeoutException e = await Assert.ThrowsAsync<TimeoutException>(() => Task.Run(() => Start(Loopback, port, isServer: false, TimeSpan.FromMilliseconds(400)), TestContext.Current.CancellationToken));
 
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(5));
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(350), $"Gave up after {watch.Elapsed.TotalMilliseconds:F0} ms, before its 400 ms timeout.");
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{Loopback}:{port}"), e.Message, StringComparison.Ordinal);
     }
 
@@ -182,7 +182,7 @@ public sealed class TcpStoreTests
         Assert.False(wait.IsCompleted);
         server.Set("b", [2]);
 
-        await wait.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        await wait.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
     }
 
     [Fact]
@@ -224,11 +224,9 @@ public sealed class TcpStoreTests
         Task<byte[]> get = Task.Run(() => client.Get("never"), TestContext.Current.CancellationToken);
         await Task.Delay(200, TestContext.Current.CancellationToken);
 
-        var watch = Stopwatch.StartNew();
         server.Dispose();
 
-        IOException e = await Assert.ThrowsAsync<IOException>(() => get.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
-        Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+        IOException e = await Assert.ThrowsAsync<IOException>(() => get.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
         Assert.Contains("'never'", e.Message, StringComparison.Ordinal);
         Assert.Throws<IOException>(() => client.Set("k", [1]));
     }
@@ -243,7 +241,7 @@ public sealed class TcpStoreTests
 
         client.Dispose();
 
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => get.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => get.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
         Assert.Throws<ObjectDisposedException>(() => client.Get("k"));
         server.Set("still", [1]);
         Assert.Equal([1], server.Get("still"));
