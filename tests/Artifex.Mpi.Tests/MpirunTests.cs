@@ -81,6 +81,21 @@ public sealed class MpirunTests
         }
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Provider_FaultCampaign_EveryDisagreementIsAnErrorOnEveryRank_TheOtherRoundsAreExact(int processes)
+    {
+        MpiJobResult job = await MpiJob.RunAsync(processes, "provider-campaign");
+
+        Assert.True(job.ExitCode == 0, job.ToString());
+        Assert.Contains("CAMPAIGN PASS", job.Output, StringComparison.Ordinal);
+        for (int rank = 0; rank < processes; rank++)
+        {
+            Assert.Contains($"rank {rank}/{processes} CAMPAIGN OK 200 rounds", job.Output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Provider_AParticipantThrows_AbortsTheJobWith17_PrintingTheOriginal()
     {

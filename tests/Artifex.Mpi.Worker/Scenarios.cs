@@ -13,12 +13,13 @@ internal static unsafe class Scenarios
         "provider-throw" => ProviderThrow(),
         "provider-mixed" => MixedGroupChecks.Run(),
         "provider-mismatch" => ProviderMismatch(),
+        "provider-campaign" => new FaultCampaign().Run(),
         _ => Usage(),
     };
 
     public static int Usage()
     {
-        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw|provider-mixed|provider-mismatch");
+        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw|provider-mixed|provider-mismatch|provider-campaign");
         return 2;
     }
 

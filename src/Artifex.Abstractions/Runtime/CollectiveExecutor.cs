@@ -20,10 +20,22 @@ public abstract class CollectiveExecutor
 
     /// <summary>
     /// Starts the round's collective. Called once per round by the last participant to arrive, after every call agreed and
-    /// before any participant is released; the others are waiting. An exception reaches every participant of the round.
+    /// before any participant is released; the others are waiting. An exception reaches every participant of the round:
+    /// a <see cref="CollectiveDisagreementException"/> as a disagreement (each gets an <see cref="ArgumentException"/> with
+    /// its message; nothing may have changed), any other wrapped in an <see cref="InvalidOperationException"/>.
     /// </summary>
     /// <returns>True when each participant must then run <see cref="Participate"/> on its own thread.</returns>
     public abstract bool Start();
+
+    /// <summary>
+    /// Called instead of <see cref="Start"/> when this process's own participants disagree (or an input is outside the
+    /// reproducible window): nothing runs, but an executor whose round also involves other processes must still meet them,
+    /// so that they fail alike instead of waiting for this process. By the last participant to arrive, like Start.
+    /// </summary>
+    /// <param name="disagreement">The local disagreement's message.</param>
+    public virtual void Refuse(string disagreement)
+    {
+    }
 
     /// <summary>
     /// Runs one participant's share of the round on its own thread, after <see cref="Start"/> returned true (e.g. claiming

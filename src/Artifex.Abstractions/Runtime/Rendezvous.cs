@@ -134,6 +134,7 @@ public sealed class Rendezvous
             _disagreement = validate ? Validate() : null;
             if (_disagreement is not null)
             {
+                _executor.Refuse(_disagreement);
                 return;
             }
 
@@ -145,6 +146,11 @@ public sealed class Rendezvous
             }
 
             _participate = _executor.Start();
+        }
+        catch (CollectiveDisagreementException disagreement)
+        {
+            // An executor that checks agreement beyond this process (participants in other processes) reports it so.
+            _disagreement = disagreement.Message;
         }
         catch (Exception error)
         {
@@ -273,10 +279,12 @@ public sealed class Rendezvous
             return null;
         }
 
-        IEnumerable<string> groups = LocalRanks
-            .GroupBy(k => key(_calls[k]), StringComparer.Ordinal)
-            .Select(g => $"rank{(g.Count() > 1 ? "s" : string.Empty)} {string.Join(", ", g)} {(g.Count() > 1 ? "have" : "has")} {g.Key}");
-        return $"Participants of {CollectiveCall.Name(Agreed.Kind)} over axis {Description} disagree on the {what}: {string.Join("; ", groups)}. No buffer was changed.";
+        return CollectiveSignature.Disagreement(
+            CollectiveCall.Name(Agreed.Kind),
+            Description,
+            what,
+            [.. LocalRanks.Select(static k => $"rank {k}")],
+            [.. LocalRanks.Select(k => key(_calls[k]))]);
     }
 
     private readonly struct GenerationPassed(Rendezvous owner, long round) : IWaitCondition

@@ -17,6 +17,11 @@ internal sealed unsafe partial class MpiCollectiveExecutor
             return _local.Start();
         }
 
+        if (DisagreementAcrossProcesses(first, communicator, refused: false) is { } disagreement)
+        {
+            throw new CollectiveDisagreementException(disagreement);
+        }
+
         bool reduces = first.Kind is CollectiveKind.AllReduce or CollectiveKind.ReduceScatter;
         if (reduces && first.ElementType == typeof(Half))
         {
@@ -44,6 +49,18 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         return false;
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The other processes of the group are told, so that they fail with a disagreement too instead of waiting.</remarks>
+    public override void Refuse(string disagreement)
+    {
+        if (Communicator() is { } communicator)
+        {
+            // The exchange's own message only repeats this process's refusal: locally the rendezvous's message stands.
+            _ = DisagreementAcrossProcesses(Rendezvous.Agreed, communicator, refused: true);
+        }
+    }
+
+    /// <inheritdoc/>
     public override void Participate(int rank)
     {
         _local.Participate(rank);
@@ -94,6 +111,63 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         {
             Interlocked.Increment(ref _copied.Value);
             region.Signal.Notify();
+        }
+    }
+
+    /// <summary>
+    /// Checks, before any buffer changes, that every process of the group asks for the same collective as this one: one
+    /// small MPI all-reduce (the element-wise max of each process's signature and of its negation) on every call; only
+    /// when they differ, an all-gather of the signatures to say which process brought what. Every process gets the same
+    /// message, so a mismatch is an error everywhere, never a silent difference or a truncated transfer.
+    /// </summary>
+    /// <returns>The disagreement, or <see langword="null"/> when every process agrees.</returns>
+    private string? DisagreementAcrossProcesses(in CollectiveCall first, MpiCommunicator communicator, bool refused)
+    {
+        const int Length = CollectiveSignature.Length;
+        Span<long> bounds = stackalloc long[2 * Length];
+        WriteSignature(first, refused, bounds);
+        for (int i = 0; i < Length; i++)
+        {
+            bounds[Length + i] = -bounds[i];
+        }
+
+        fixed (long* pointer = bounds)
+        {
+            communicator.AllReduce(null, pointer, 2 * Length, typeof(long), ReduceOp.Max);
+        }
+
+        bool agree = true;
+        for (int i = 0; i < Length; i++)
+        {
+            agree &= bounds[i] == -bounds[Length + i];
+        }
+
+        if (agree)
+        {
+            return null;
+        }
+
+        long[] signatures = new long[Length * _layout.Processes.Length];
+        WriteSignature(first, refused, signatures.AsSpan(Array.IndexOf(_layout.Processes, _provider.ProcessIndex) * Length, Length));
+        fixed (long* pointer = signatures)
+        {
+            communicator.AllGather(null, pointer, Length, typeof(long));
+        }
+
+        string[] parties = [.. _layout.Processes.Select(p => $"process {p} (rank{(_layout.RanksOf(p).Length > 1 ? "s" : string.Empty)} {string.Join(", ", _layout.RanksOf(p))})")];
+        return CollectiveSignature.Describe(signatures, parties, Description, first)
+            ?? $"Participants of {CollectiveCall.Name(first.Kind)} over axis {Description} disagree across processes. No buffer was changed.";
+    }
+
+    private static void WriteSignature(in CollectiveCall call, bool refused, Span<long> signature)
+    {
+        if (refused)
+        {
+            CollectiveSignature.WriteRefusal(signature);
+        }
+        else
+        {
+            CollectiveSignature.Write(call, signature);
         }
     }
 

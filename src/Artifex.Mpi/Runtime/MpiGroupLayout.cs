@@ -25,10 +25,13 @@ internal sealed class MpiGroupLayout
     public bool HasProcessOrderedBlocks =>
         Processes.Select((p, c) =>
         {
-            int[] ranks = [.. Enumerable.Range(0, Size).Where(r => Devices[r].ProcessIndex == p)];
+            int[] ranks = RanksOf(p);
             int length = Size / Processes.Length;
             return ranks.Length == length && ranks[0] == c * length && ranks[^1] - ranks[0] == length - 1;
         }).All(static ok => ok);
+
+    /// <summary>Gets the group ranks that process <paramref name="process"/> holds, ascending.</summary>
+    public int[] RanksOf(int process) => [.. Enumerable.Range(0, Size).Where(r => Devices[r].ProcessIndex == process)];
 
     /// <summary>Gets the rank, in the group's communicator, of the process holding group rank <paramref name="rank"/>.</summary>
     public int CommunicatorRankOf(int rank) => Array.IndexOf(Processes, Devices[rank].ProcessIndex);
