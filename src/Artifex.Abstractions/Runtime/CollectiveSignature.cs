@@ -9,8 +9,9 @@ namespace Artifex.Runtime;
 /// <see cref="Rendezvous"/> compares the <see cref="CollectiveCall"/>s themselves).
 /// </summary>
 /// <remarks>
-/// Agreement needs one element-wise max over <c>[s, −s]</c>: every field agrees exactly when the maximum of each equals
-/// minus the maximum of its negation. Only a disagreement needs the rows themselves, to say who brought what.
+/// Agreement needs one element-wise max over <c>[h, −h]</c> of the signature's <see cref="Hash"/>: every party brought the
+/// same hash exactly when the maximum equals minus the maximum of the negation. Only a disagreement needs the rows
+/// themselves, to say who brought what.
 /// </remarks>
 public static class CollectiveSignature
 {
@@ -56,6 +57,23 @@ public static class CollectiveSignature
         signature[7] = call.Reproducible ? 1 : 0;
         WriteShape(call.InputShape, signature.Slice(InputRank, ShapeDims + 1));
         WriteShape(call.OutputShape, signature.Slice(OutputRank, ShapeDims + 1));
+    }
+
+    /// <summary>
+    /// Gets a hash of a signature (FNV-1a over its fields, kept in [1, 2^62]): what processes compare on every call, so the
+    /// check moves two longs instead of the signature.
+    /// </summary>
+    /// <param name="signature">A signature of <see cref="Length"/> fields.</param>
+    /// <returns>The hash.</returns>
+    public static long Hash(ReadOnlySpan<long> signature)
+    {
+        ulong hash = 14695981039346656037;
+        foreach (long field in signature[..Length])
+        {
+            hash = (hash ^ (ulong)field) * 1099511628211;
+        }
+
+        return (long)(hash >> 2) | 1;
     }
 
     /// <summary>

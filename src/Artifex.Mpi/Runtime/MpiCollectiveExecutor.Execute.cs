@@ -116,39 +116,31 @@ internal sealed unsafe partial class MpiCollectiveExecutor
 
     /// <summary>
     /// Checks, before any buffer changes, that every process of the group asks for the same collective as this one: one
-    /// small MPI all-reduce (the element-wise max of each process's signature and of its negation) on every call; only
-    /// when they differ, an all-gather of the signatures to say which process brought what. Every process gets the same
-    /// message, so a mismatch is an error everywhere, never a silent difference or a truncated transfer.
+    /// MPI all-reduce of two longs on every call (the max of each process's signature hash and of its negation: equal
+    /// hashes exactly when max(h) = −max(−h)); only when they differ, an all-gather of the signatures themselves to say
+    /// which process brought what. Every process gets the same message, so a mismatch is an error everywhere, never a
+    /// silent difference or a truncated transfer.
     /// </summary>
     /// <returns>The disagreement, or <see langword="null"/> when every process agrees.</returns>
     private string? DisagreementAcrossProcesses(in CollectiveCall first, MpiCommunicator communicator, bool refused)
     {
         const int Length = CollectiveSignature.Length;
-        Span<long> bounds = stackalloc long[2 * Length];
-        WriteSignature(first, refused, bounds);
-        for (int i = 0; i < Length; i++)
-        {
-            bounds[Length + i] = -bounds[i];
-        }
-
+        Span<long> signature = stackalloc long[Length];
+        WriteSignature(first, refused, signature);
+        long hash = CollectiveSignature.Hash(signature);
+        Span<long> bounds = [hash, -hash];
         fixed (long* pointer = bounds)
         {
-            communicator.AllReduce(null, pointer, 2 * Length, typeof(long), ReduceOp.Max);
+            communicator.AllReduce(null, pointer, 2, typeof(long), ReduceOp.Max);
         }
 
-        bool agree = true;
-        for (int i = 0; i < Length; i++)
-        {
-            agree &= bounds[i] == -bounds[Length + i];
-        }
-
-        if (agree)
+        if (bounds[0] == -bounds[1])
         {
             return null;
         }
 
         long[] signatures = new long[Length * _layout.Processes.Length];
-        WriteSignature(first, refused, signatures.AsSpan(Array.IndexOf(_layout.Processes, _provider.ProcessIndex) * Length, Length));
+        signature.CopyTo(signatures.AsSpan(Array.IndexOf(_layout.Processes, _provider.ProcessIndex) * Length, Length));
         fixed (long* pointer = signatures)
         {
             communicator.AllGather(null, pointer, Length, typeof(long));
