@@ -191,6 +191,11 @@ public sealed class CpuProvider : CpuMemoryProvider
                 _hostRunner = null;
             }
         }
+        else
+        {
+            // Collected without Dispose: nothing can run a region any more; let the threads end.
+            _workers?.Stop();
+        }
 
         base.Dispose(disposing);
     }

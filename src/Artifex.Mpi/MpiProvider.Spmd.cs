@@ -63,6 +63,8 @@ public sealed partial class MpiProvider
         base.Dispose(disposing);
         if (!disposing)
         {
+            // Collected without Dispose: nothing can run a region any more; let the threads end.
+            _workers?.Stop();
             return;
         }
 

@@ -78,6 +78,7 @@ public sealed class CpuCollectiveStressTests
             foreach ((int n, CpuProvider provider) in providers)
             {
                 Assert.True(provider.LiveBufferCount == 0, $"{provider.LiveBufferCount} buffers of the {n}-device provider are still live.");
+                Assert.True(provider.LeakedBufferCount == 0, $"{provider.LeakedBufferCount} buffers of the {n}-device provider were never disposed.");
             }
         }
         finally

@@ -33,6 +33,20 @@ public abstract class DeviceBuffer : IDisposable
         Length = length;
     }
 
+    /// <summary>
+    /// Reports a buffer that was never disposed to its provider, which counts it (<see cref="DeviceProvider.LeakedBufferCount"/>),
+    /// logs it and frees its memory later on an ordinary thread. A disposed buffer is never finalized.
+    /// </summary>
+#pragma warning disable MA0055 // The finalizer is the point: it makes a leaked buffer visible when it is collected, not at shutdown.
+    ~DeviceBuffer()
+#pragma warning restore MA0055
+    {
+        if (MarkDisposed())
+        {
+            Provider.ReleaseLeaked(this);
+        }
+    }
+
     /// <summary>Gets the provider that allocated this buffer.</summary>
     public DeviceProvider Provider { get; }
 
@@ -47,6 +61,12 @@ public abstract class DeviceBuffer : IDisposable
 
     /// <summary>Gets the number of elements.</summary>
     public long Length { get; }
+
+    /// <summary>Gets the provider's id of the buffer (its key among the live buffers).</summary>
+    internal long Id { get; set; }
+
+    /// <summary>Gets where the buffer was allocated, when <see cref="DeviceProvider.TraceLeaksVariable"/> is set.</summary>
+    internal string? AllocationSite { get; set; }
 
     /// <summary>Gets the size of the buffer in bytes.</summary>
     public long SizeInBytes => Length * ElementSize;

@@ -21,7 +21,20 @@ public abstract partial class DeviceProvider : IDisposable
 {
     private static DeviceProvider? s_default;
 
-    private readonly ConcurrentDictionary<DeviceBuffer, byte> _liveBuffers = new(ReferenceEqualityComparer.Instance);
+    /// <summary>
+    /// The environment variable that makes every allocation record where it was made, so that a buffer the garbage collector
+    /// finds undisposed is logged with its allocation's stack (off by default: a stack per allocation is slow).
+    /// </summary>
+    public const string TraceLeaksVariable = "ARTIFEX_TRACE_LEAKS";
+
+    private static readonly bool s_traceLeaks = string.Equals(Environment.GetEnvironmentVariable(TraceLeaksVariable), "1", StringComparison.Ordinal);
+
+    /// <summary>Live buffers by id, held weakly: a buffer nobody references any more is a leak its finalizer reports.</summary>
+    private readonly ConcurrentDictionary<long, WeakReference<DeviceBuffer>> _liveBuffers = new();
+    private readonly ConcurrentQueue<DeviceBuffer> _leaked = new();
+    private long _nextBufferId;
+    private long _liveBytes;
+    private long _leakedBuffers;
     private int _disposed;
 
     /// <summary>Initializes a provider for a platform.</summary>
@@ -71,11 +84,18 @@ public abstract partial class DeviceProvider : IDisposable
         return device.ProcessIndex == ProcessIndex;
     }
 
-    /// <summary>Gets the number of buffers allocated and not yet disposed.</summary>
+    /// <summary>Gets the number of buffers allocated and not yet disposed (nor found leaked by the garbage collector).</summary>
     public int LiveBufferCount => _liveBuffers.Count;
 
     /// <summary>Gets the number of bytes held by live buffers.</summary>
-    public long LiveBytes => _liveBuffers.Keys.Sum(static b => b.SizeInBytes);
+    public long LiveBytes => Volatile.Read(ref _liveBytes);
+
+    /// <summary>
+    /// Gets the number of buffers that were never disposed: the garbage collector found them unreferenced, each was logged
+    /// as a warning (with where it was allocated when <see cref="TraceLeaksVariable"/> is 1), and its memory is freed on
+    /// the provider's next allocation or disposal. A correct program keeps this at 0; tests can assert it.
+    /// </summary>
+    public long LeakedBufferCount => Volatile.Read(ref _leakedBuffers);
 
     /// <summary>Gets a value indicating whether the provider has been disposed.</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
@@ -107,8 +127,12 @@ public abstract partial class DeviceProvider : IDisposable
             throw new ArgumentException($"Device {device} belongs to process {device.ProcessIndex}; process {ProcessIndex} cannot hold memory on it.", nameof(device));
         }
 
+        FreeLeaked();
         DeviceBuffer buffer = AllocateCore(device, typeof(T), elementSize, length);
-        _liveBuffers.TryAdd(buffer, 0);
+        buffer.Id = Interlocked.Increment(ref _nextBufferId);
+        buffer.AllocationSite = s_traceLeaks ? new System.Diagnostics.StackTrace(1, fNeedFileInfo: true).ToString() : null;
+        _liveBuffers.TryAdd(buffer.Id, new WeakReference<DeviceBuffer>(buffer));
+        Interlocked.Add(ref _liveBytes, buffer.SizeInBytes);
         return buffer;
     }
 
@@ -159,6 +183,14 @@ public abstract partial class DeviceProvider : IDisposable
         CopyCore(source, sourceOffset * size, destination, destinationOffset * size, count * size);
     }
 
+    /// <summary>
+    /// Lets a provider that was never disposed stop its threads when it is collected (<see cref="Dispose(bool)"/> with
+    /// <see langword="false"/>); its native memory is not freed from here.
+    /// </summary>
+#pragma warning disable MA0055 // An undisposed provider must not keep its worker threads for the life of the process.
+    ~DeviceProvider() => Dispose(disposing: false);
+#pragma warning restore MA0055
+
     /// <summary>Frees every buffer still live and releases the provider's resources.</summary>
     /// <remarks>Running regions are canceled first, and disposal waits until they have returned.</remarks>
     /// <exception cref="InvalidOperationException">Called from a participant of one of this provider's regions, which disposal would wait for.</exception>
@@ -185,11 +217,12 @@ public abstract partial class DeviceProvider : IDisposable
 
         if (disposing)
         {
+            FreeLeaked();
             int leaked = 0;
             long bytes = 0;
-            foreach (DeviceBuffer buffer in _liveBuffers.Keys)
+            foreach (WeakReference<DeviceBuffer> reference in _liveBuffers.Values)
             {
-                if (buffer.MarkDisposed())
+                if (reference.TryGetTarget(out DeviceBuffer? buffer) && buffer.MarkDisposed())
                 {
                     leaked++;
                     bytes += buffer.SizeInBytes;
@@ -258,7 +291,31 @@ public abstract partial class DeviceProvider : IDisposable
 
     internal void Release(DeviceBuffer buffer)
     {
-        if (_liveBuffers.TryRemove(buffer, out _))
+        if (_liveBuffers.TryRemove(buffer.Id, out _))
+        {
+            Interlocked.Add(ref _liveBytes, -buffer.SizeInBytes);
+            buffer.Free();
+        }
+    }
+
+    /// <summary>
+    /// Called by the finalizer of a buffer that was never disposed: counts and logs it at once, and queues its memory to be
+    /// freed on an ordinary thread (a provider's free may need its own thread or context, never the finalizer's).
+    /// </summary>
+    internal void ReleaseLeaked(DeviceBuffer buffer)
+    {
+        if (_liveBuffers.TryRemove(buffer.Id, out _))
+        {
+            Interlocked.Add(ref _liveBytes, -buffer.SizeInBytes);
+            Interlocked.Increment(ref _leakedBuffers);
+            ProviderLog.BufferLeaked(Logger, buffer.ToString(), buffer.AllocationSite ?? $"set {TraceLeaksVariable}=1 to log where leaked buffers were allocated");
+            _leaked.Enqueue(buffer);
+        }
+    }
+
+    private void FreeLeaked()
+    {
+        while (_leaked.TryDequeue(out DeviceBuffer? buffer))
         {
             buffer.Free();
         }

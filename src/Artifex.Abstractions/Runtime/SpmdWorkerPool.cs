@@ -6,6 +6,7 @@ namespace Artifex.Runtime;
 /// </summary>
 public sealed class SpmdWorkerPool : IDisposable
 {
+    private static int s_liveThreads;
     private readonly Worker[] _workers;
     private readonly int _firstId;
 
@@ -27,6 +28,12 @@ public sealed class SpmdWorkerPool : IDisposable
 
         _workers = [.. devices.Select(d => new Worker(d, pinThreads))];
     }
+
+    /// <summary>
+    /// Gets how many worker threads of all pools in the process are running: a provider that is never disposed stops its
+    /// threads when the garbage collector finalizes it, so this count shows whether providers are being left behind.
+    /// </summary>
+    public static int LiveThreads => Volatile.Read(ref s_liveThreads);
 
     /// <summary>Runs a region: posts each local participant to its device's thread and waits for all of them.</summary>
     /// <param name="region">The region; its devices must be idle (the provider's region admission guarantees it).</param>
@@ -55,9 +62,19 @@ public sealed class SpmdWorkerPool : IDisposable
     /// <summary>Stops the threads, waiting up to 5 s for each.</summary>
     public void Dispose()
     {
+        Stop();
         foreach (Worker worker in _workers)
         {
             worker.Dispose();
+        }
+    }
+
+    /// <summary>Tells every thread to stop once idle, without waiting (what a provider's finalizer may do).</summary>
+    public void Stop()
+    {
+        foreach (Worker worker in _workers)
+        {
+            worker.Stop();
         }
     }
 
@@ -73,7 +90,11 @@ public sealed class SpmdWorkerPool : IDisposable
 
         public Worker(Device device, bool pin)
         {
-            _thread = new Thread(() => Loop(pin ? device.Id : -1)) { IsBackground = true, Name = $"Artifex {device}" };
+            // The thread must not reach the device (nor through it the provider), or an undisposed provider could never be
+            // collected and its threads would run for ever.
+            int core = pin ? device.Id : -1;
+            _thread = new Thread(() => Loop(core)) { IsBackground = true, Name = $"Artifex {device}" };
+            Interlocked.Increment(ref s_liveThreads);
             _thread.Start();
         }
 
@@ -85,35 +106,53 @@ public sealed class SpmdWorkerPool : IDisposable
             _signal.Notify();
         }
 
-        public void Dispose()
+        public void Stop()
         {
-            _stopping = true;
-            Interlocked.Increment(ref _posted);
-            _signal.Notify();
-            _thread.Join(TimeSpan.FromSeconds(5));
+            if (!_stopping)
+            {
+                _stopping = true;
+                Interlocked.Increment(ref _posted);
+                _signal.Notify();
+            }
         }
+
+        public void Dispose() => _thread.Join(TimeSpan.FromSeconds(5));
 
         private void Loop(int core)
         {
-            if (core >= 0)
+            try
             {
-                ThreadAffinity.TryPinCurrentThread(core);
-            }
-
-            while (true)
-            {
-                var posted = new WorkPosted(this);
-                Waiting.Until(ref posted, _signal, WaitPolicy.Idle, long.MaxValue, region: null);
-                _taken++;
-                if (_stopping)
+                if (core >= 0)
                 {
-                    return;
+                    ThreadAffinity.TryPinCurrentThread(core);
                 }
 
-                ISpmdWork work = _work!;
-                _work = null;
-                work.Run(_index);
+                while (true)
+                {
+                    var posted = new WorkPosted(this);
+                    Waiting.Until(ref posted, _signal, WaitPolicy.Idle, long.MaxValue, region: null);
+                    _taken++;
+                    if (_stopping)
+                    {
+                        return;
+                    }
+
+                    RunPosted();
+                }
             }
+            finally
+            {
+                Interlocked.Decrement(ref s_liveThreads);
+            }
+        }
+
+        /// <summary>Runs the posted work in a frame of its own, so no slot of the idle loop keeps the work (and its provider) reachable.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private void RunPosted()
+        {
+            ISpmdWork work = _work!;
+            _work = null;
+            work.Run(_index);
         }
 
         private readonly struct WorkPosted(Worker worker) : IWaitCondition
