@@ -53,7 +53,7 @@ internal static class PerfCommand
             if (problem is null && result.GetValue(compareMpi) && string.Equals(providerName, "mpi", StringComparison.Ordinal))
             {
                 // The peer is launched by its own mpirun, which cannot run inside this job's ranks.
-                problem = "--compare-mpi runs the C peer under its own mpirun and is for --provider cpu; with --provider mpi run the peer beside this job (docs/PERFORMANCE.md, issue 9).";
+                problem = "--compare-mpi runs the C peer under its own mpirun and is for --provider cpu; with --provider mpi run the peer beside this job (docs/PERFORMANCE.md, section 'The MPI provider').";
             }
 
             if (problem is not null)
