@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# What a new user does, from the packages alone: pack every src project into a local folder feed, create a console app
+# outside the repository, add Artifex.Cpu from that feed (third-party dependencies from nuget.org), paste the README's
+# quick start as Program.cs, run it and check what it prints. Usage: scripts/package-smoke.sh [WORK_DIR]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$(mktemp -d)}
+feed="$work/feed"
+mkdir -p "$feed"
+
+for project in "$root"/src/*/*.csproj; do
+  dotnet pack "$project" -c Release -o "$feed" --nologo -v quiet
+done
+
+package=$(find "$feed" -name 'Artifex.Cpu.*.nupkg' ! -name '*.snupkg' | head -n 1)
+version=$(basename "$package" .nupkg)
+version=${version#Artifex.Cpu.}
+for name in Artifex.Abstractions Artifex.Cpu Artifex.Mpi Artifex.Cuda; do
+  nupkg="$feed/$name.$version.nupkg"
+  [ -f "$nupkg" ] || { echo "package-smoke: $name $version was not packed" >&2; exit 1; }
+  [ -f "$feed/$name.$version.snupkg" ] || { echo "package-smoke: $name has no symbol package" >&2; exit 1; }
+  for entry in LICENSE README.md "lib/net10.0/$name.dll" "lib/net10.0/$name.xml"; do
+    unzip -l "$nupkg" | grep -q " $entry\$" || { echo "package-smoke: $name's package lacks $entry" >&2; exit 1; }
+  done
+  unzip -p "$nupkg" "$name.nuspec" | grep -q '<license type="expression">MIT</license>' \
+    || { echo "package-smoke: $name's package does not declare the MIT licence" >&2; exit 1; }
+done
+
+app="$work/app"
+rm -rf "$app"
+dotnet new console -n QuickStart -o "$app" --framework net10.0 >/dev/null
+cat >"$app/nuget.config" <<CONFIG
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="artifex-local" value="$feed" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+CONFIG
+(cd "$app" && dotnet add package Artifex.Cpu --version "$version" >/dev/null)
+
+# The README's quick start: the first C# block after its "## Quick start" heading, verbatim.
+awk '/^## Quick start/{q=1} q&&/^```csharp/{c=1; next} c&&/^```/{exit} c{print}' "$root/README.md" >"$app/Program.cs"
+[ -s "$app/Program.cs" ] || { echo "package-smoke: no quick start found in README.md" >&2; exit 1; }
+
+output=$(cd "$app" && dotnet run -c Release)
+expected=$'cpu:0 holds rows 0:2\ncpu:1 holds rows 2:4\ncpu:2 holds rows 4:6\ncpu:3 holds rows 6:8'
+if [ "$output" != "$expected" ]; then
+  printf 'package-smoke: the quick start printed\n%s\ninstead of\n%s\n' "$output" "$expected" >&2
+  exit 1
+fi
+
+echo "package-smoke: Artifex.Cpu $version from a local feed ran the README's quick start in a new console app"
