@@ -87,11 +87,70 @@ public sealed class ReadmeExamplesTests
         AssertInReadme("static");
     }
 
-    private static void AssertInReadme(string name)
+    [Fact]
+    public void SpmdRegion_RunsAndIsInReadme()
+    {
+        var means = new float[4];
+        var sums = new float[4];
+        // example:spmd:begin
+        using var provider = new CpuProvider(deviceCount: 4);
+        var mesh = new Mesh(provider.Devices, ("data", 4));
+        provider.RunSpmd(mesh, context =>                       // once per device, each on its own worker thread
+        {
+            int rank = Collectives.AxisIndex("data");             // lax.axis_index: no context parameter needed
+            using DeviceArray<float> g = DeviceArray.FromHost(context.Device, new HostArray<float>([rank + 1f], 1));
+            using DeviceArray<float> mean = Collectives.Pmean(g, "data");   // 2.5 on every device
+            Collectives.AllReduceInPlace(g, ReduceOp.Sum, "data");          // 10 on every device, allocates nothing
+        // example:spmd:end
+            means[rank] = mean.ToArray()[0];
+            sums[rank] = g.ToArray()[0];
+        });
+
+        Assert.All(means, m => Assert.Equal(2.5f, m));
+        Assert.All(sums, v => Assert.Equal(10f, v));
+        AssertInReadme("spmd", closing: "});");
+    }
+
+    [Fact]
+    public void ReproducibleMode_RunsAndIsInReadme()
+    {
+        var results = new float[4][];
+        var meanResults = new float[4][];
+        // example:reproducible:begin
+        using var provider = new CpuProvider(deviceCount: 4);
+        var mesh = new Mesh(provider.Devices, ("data", 4));
+        provider.RunSpmd(mesh, context =>
+        {
+            int rank = context.DeviceIndex;
+            using DeviceArray<float> g = DeviceArray.FromHost(context.Device, new HostArray<float>([0.1f * rank, 1e8f, -1e8f], 3));
+            Collectives.AllReduceInPlace(g, ReduceOp.Mean, "data", Determinism.Reproducible);  // same bits for any order or split
+
+            // Identical training for any device count: deposit fixed-size microbatch gradients one by one, merge, round once.
+            using DeviceArray<float> microbatch = DeviceArray.FromHost(context.Device, new HostArray<float>([1f, 2f, 3f], 3));
+            using var state = ReproducibleSumState.Create(context.Device, length: 3);
+            state.Deposit(microbatch.Buffer);                   // one call per microbatch this device computed
+            state.AllReduce("data");                            // exact merge over the axis
+            using DeviceArray<float> output = DeviceArray.Allocate<float>(context.Device, 3);
+            state.Finalize(output.Buffer, scale: 1.0 / 4);      // the one rounding: a mean over the 4 microbatches
+        // example:reproducible:end
+            results[rank] = output.ToArray();
+            meanResults[rank] = g.ToArray();
+        });
+
+        Assert.All(results, r => Assert.Equal([1f, 2f, 3f], r));
+        Assert.All(meanResults, r => Assert.Equal(meanResults[0], r));
+        Assert.Equal(0.15f, meanResults[0][0], 6);
+        AssertInReadme("reproducible", closing: "});");
+    }
+
+    private static void AssertInReadme(string name, string? closing = null)
     {
         string source = ReadmeText.Read("tests", "Artifex.Cpu.Tests", "ReadmeExamplesTests.cs");
         string readme = ReadmeText.Read("README.md");
         string[] expected = ReadmeText.Lines(ReadmeText.Between(source, $"// example:{name}:" + "begin", $"// example:{name}:" + "end"));
+
+        // An example that ends inside a region shows the region's closing line, which the test needs after its checks.
+        expected = closing is null ? expected : [.. expected, closing];
         string marker = $"<!-- example:{name} -->";
         int at = readme.IndexOf(marker, StringComparison.Ordinal);
         Assert.True(at >= 0, $"README.md has no {marker}");
