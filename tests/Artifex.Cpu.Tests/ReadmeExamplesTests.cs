@@ -101,7 +101,8 @@ public sealed class ReadmeExamplesTests
             using DeviceArray<float> g = DeviceArray.FromHost(context.Device, new HostArray<float>([rank + 1f], 1));
             using DeviceArray<float> mean = Collectives.Pmean(g, "data");   // 2.5 on every device
             Collectives.AllReduceInPlace(g, ReduceOp.Sum, "data");          // 10 on every device, allocates nothing
-        // example:spmd:end
+
+            // example:spmd:end
             means[rank] = mean.ToArray()[0];
             sums[rank] = g.ToArray()[0];
         });
@@ -132,7 +133,8 @@ public sealed class ReadmeExamplesTests
             state.AllReduce("data");                            // exact merge over the axis
             using DeviceArray<float> output = DeviceArray.Allocate<float>(context.Device, 3);
             state.Finalize(output.Buffer, scale: 1.0 / 4);      // the one rounding: a mean over the 4 microbatches
-        // example:reproducible:end
+
+            // example:reproducible:end
             results[rank] = output.ToArray();
             meanResults[rank] = g.ToArray();
         });
