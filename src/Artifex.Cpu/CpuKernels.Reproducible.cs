@@ -2,7 +2,7 @@ using Artifex.Cpu.Kernels;
 
 namespace Artifex.Cpu;
 
-/// <summary>The reproducible-sum kernels (<see cref="ReproducibleSum.Version"/>) on CPU buffers.</summary>
+// The reproducible-sum kernels (<see cref="ReproducibleSum.Version"/>) on CPU buffers.
 public sealed unsafe partial class CpuKernels
 {
     /// <inheritdoc/>

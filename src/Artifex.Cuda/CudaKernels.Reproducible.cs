@@ -3,7 +3,7 @@ using Artifex.Cuda.Runtime;
 
 namespace Artifex.Cuda;
 
-/// <summary>The reproducible-sum kernels (<see cref="ReproducibleSum.Version"/>), the same IEEE double operations as the CPU provider's, so the same bits.</summary>
+// The reproducible-sum kernels (<see cref="ReproducibleSum.Version"/>), the same IEEE double operations as the CPU provider's, so the same bits.
 internal sealed unsafe partial class CudaKernels
 {
     protected override void ReproducibleResetCore(DeviceBuffer state) => LaunchOnState(CudaKernel.ReproducibleReset, state, state.Length / 3);

@@ -2,7 +2,7 @@ using Artifex.Cuda.Runtime;
 
 namespace Artifex.Cuda;
 
-/// <summary>The loss and optimizer kernels.</summary>
+// The loss and optimizer kernels.
 internal sealed unsafe partial class CudaKernels
 {
     protected override void SoftmaxCrossEntropyCore(DeviceBuffer logits, DeviceBuffer labels, int rows, int classes, DeviceBuffer probabilities, DeviceBuffer losses)

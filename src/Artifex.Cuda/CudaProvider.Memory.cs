@@ -3,7 +3,7 @@ using Artifex.Cuda.Runtime;
 
 namespace Artifex.Cuda;
 
-/// <summary>Device memory and copies.</summary>
+// Device memory and copies.
 public sealed unsafe partial class CudaProvider
 {
     /// <inheritdoc/>

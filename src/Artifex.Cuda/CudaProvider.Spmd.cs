@@ -3,7 +3,7 @@ using Artifex.Runtime;
 
 namespace Artifex.Cuda;
 
-/// <summary>SPMD regions and host-issued collectives.</summary>
+// SPMD regions and host-issued collectives.
 public sealed partial class CudaProvider
 {
     /// <inheritdoc/>

@@ -2,7 +2,7 @@ using Artifex.Mpi.Interop;
 
 namespace Artifex.Mpi;
 
-/// <summary>The collectives, on raw memory.</summary>
+// The collectives, on raw memory.
 public sealed unsafe partial class MpiCommunicator
 {
     /// <summary>

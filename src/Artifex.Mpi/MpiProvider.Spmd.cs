@@ -2,7 +2,7 @@ using Artifex.Runtime;
 
 namespace Artifex.Mpi;
 
-/// <summary>SPMD regions over meshes that span processes, host-issued collectives, disposal.</summary>
+// SPMD regions over meshes that span processes, host-issued collectives, disposal.
 public sealed partial class MpiProvider
 {
     /// <inheritdoc/>

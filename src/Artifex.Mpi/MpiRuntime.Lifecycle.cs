@@ -2,7 +2,7 @@ using Artifex.Mpi.Interop;
 
 namespace Artifex.Mpi;
 
-/// <summary>Initialization, the process hooks, and finalization.</summary>
+// Initialization, the process hooks, and finalization.
 public static partial class MpiRuntime
 {
     private static readonly Lock s_gate = new();

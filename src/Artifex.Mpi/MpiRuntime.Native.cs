@@ -3,7 +3,7 @@ using Artifex.Mpi.Interop;
 
 namespace Artifex.Mpi;
 
-/// <summary>Loading the library, resolving the implementation's handles, and turning return codes into exceptions.</summary>
+// Loading the library, resolving the implementation's handles, and turning return codes into exceptions.
 public static partial class MpiRuntime
 {
     private static readonly Lazy<(IMpiAbi? Abi, string? Reason)> s_library = new(() => Load(OpenMpi.LibraryName));

@@ -2,10 +2,8 @@ using Artifex.Mpi.Interop;
 
 namespace Artifex.Mpi;
 
-/// <summary>
-/// Singleton mode: a process started without a launcher initializes MPI as a world of one, for which OpenMPI forks its
-/// <c>orted</c> daemon. Its failures are fatal inside <c>MPI_Init_thread</c> (the process exits), so they are checked first.
-/// </summary>
+// Singleton mode: a process started without a launcher initializes MPI as a world of one, for which OpenMPI forks its
+// <c>orted</c> daemon. Its failures are fatal inside <c>MPI_Init_thread</c> (the process exits), so they are checked first.
 public static partial class MpiRuntime
 {
     /// <summary>Variables a launcher sets in every process it starts: mpirun (ORTE), PMIx (e.g. <c>srun --mpi=pmix</c>), PMI-1/2.</summary>

@@ -1,6 +1,6 @@
 namespace Artifex;
 
-/// <summary>The provider's kernels.</summary>
+// The provider's kernels.
 public abstract partial class DeviceProvider
 {
     /// <summary>Gets the kernel contract of this provider (GEMM, scaling, elementwise, loss and optimizer kernels).</summary>

@@ -3,7 +3,7 @@ using Artifex.Runtime;
 
 namespace Artifex;
 
-/// <summary>SPMD regions and host-issued collectives: the collective half of the provider contract.</summary>
+// SPMD regions and host-issued collectives: the collective half of the provider contract.
 public abstract partial class DeviceProvider
 {
     /// <summary>The bit of <see cref="_operations"/> that says the provider is closing: no operation may start.</summary>

@@ -1,6 +1,6 @@
 namespace Artifex.Distributed;
 
-/// <summary>The static twins of the original's <c>_static</c> methods: same behaviour, on a shared default instance.</summary>
+// The static twins of the original's <c>_static</c> methods: same behaviour, on a shared default instance.
 public sealed partial class DataParallel
 {
     /// <summary>Static twin of <see cref="CreateDataParallelSharding"/> (artifex <c>create_data_parallel_sharding_static</c>).</summary>

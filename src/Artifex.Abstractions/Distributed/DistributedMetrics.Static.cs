@@ -1,6 +1,6 @@
 namespace Artifex.Distributed;
 
-/// <summary>The static twins of the original's <c>_static</c> methods, on a shared default instance.</summary>
+// The static twins of the original's <c>_static</c> methods, on a shared default instance.
 public sealed partial class DistributedMetrics
 {
     /// <summary>Static twin of <see cref="AllGather"/>.</summary>

@@ -1,6 +1,6 @@
 namespace Artifex;
 
-/// <summary>The BLAS half of the kernel contract, shaped after cuBLAS (row-major here; a GPU provider swaps the operands).</summary>
+// The BLAS half of the kernel contract, shaped after cuBLAS (row-major here; a GPU provider swaps the operands).
 public abstract partial class DeviceKernels
 {
     /// <summary>

@@ -1,6 +1,6 @@
 namespace Artifex;
 
-/// <summary>Elementwise kernels, the bias broadcast and column sums.</summary>
+// Elementwise kernels, the bias broadcast and column sums.
 public abstract partial class DeviceKernels
 {
     /// <summary>Sets every element of <paramref name="x"/> to <paramref name="value"/>.</summary>

@@ -1,6 +1,6 @@
 namespace Artifex;
 
-/// <summary>The kernels behind <see cref="ReproducibleSumState"/> (scheme <see cref="ReproducibleSum.Version"/>).</summary>
+// The kernels behind <see cref="ReproducibleSumState"/> (scheme <see cref="ReproducibleSum.Version"/>).
 public abstract partial class DeviceKernels
 {
     /// <summary>Empties a reproducible-sum state: every accumulator back to its level's bias (which is zero, not zero bytes).</summary>

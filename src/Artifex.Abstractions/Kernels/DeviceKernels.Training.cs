@@ -1,6 +1,6 @@
 namespace Artifex;
 
-/// <summary>Softmax cross-entropy and the optimizer updates.</summary>
+// Softmax cross-entropy and the optimizer updates.
 public abstract partial class DeviceKernels
 {
     /// <summary>

@@ -1,6 +1,6 @@
 namespace Artifex;
 
-/// <summary>Placement of whole trees (JAX <c>device_put</c> over a pytree).</summary>
+// Placement of whole trees (JAX <c>device_put</c> over a pytree).
 public static partial class Tree
 {
     /// <summary>Places every leaf of a host tree with one sharding (JAX <c>device_put(tree, sharding)</c>).</summary>

@@ -1,6 +1,6 @@
 namespace Artifex.Cuda.Native;
 
-/// <summary>Where each CUDA library may live on a Linux machine, in the order the resolver probes (cuda.md §2.5-2.6).</summary>
+// Where each CUDA library may live on a Linux machine, in the order the resolver probes (cuda.md §2.5-2.6).
 internal static partial class CudaLibraries
 {
     /// <summary>Folders, separated by colons, searched before any wheel or system folder.</summary>

@@ -5,11 +5,9 @@ using System.Runtime.InteropServices;
 
 namespace Artifex.Cuda.Native;
 
-/// <summary>
-/// The resolver that maps the logical import names (<see cref="DriverName"/>, ...) to real files, and
-/// <see cref="TryLoad"/>, which callers use before any P/Invoke to get a short reason instead of a
-/// <see cref="DllNotFoundException"/>.
-/// </summary>
+// The resolver that maps the logical import names (<see cref="DriverName"/>, ...) to real files, and
+// <see cref="TryLoad"/>, which callers use before any P/Invoke to get a short reason instead of a
+// <see cref="DllNotFoundException"/>.
 internal static partial class CudaLibraries
 {
     private static readonly CudaLibraryLoader s_loader = new(Environment.GetEnvironmentVariable);

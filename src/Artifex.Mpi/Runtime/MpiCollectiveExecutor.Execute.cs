@@ -3,7 +3,7 @@ using Artifex.Runtime;
 
 namespace Artifex.Mpi.Runtime;
 
-/// <summary>The collectives themselves: local reduction, one MPI call over the group's processes, copy back.</summary>
+// The collectives themselves: local reduction, one MPI call over the group's processes, copy back.
 internal sealed unsafe partial class MpiCollectiveExecutor
 {
     public override bool Start()
