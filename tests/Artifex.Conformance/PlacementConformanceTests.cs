@@ -42,6 +42,19 @@ public abstract class PlacementConformanceTests : ProviderTestBase
     });
 
     [Fact]
+    public void DevicePut_TreeWithALeafThatDoesNotSplit_NamesTheCallersParameterAndTheLeaf_AndPlacesNothing() => WithProvider(2, provider =>
+    {
+        var sharding = new NamedSharding(new Mesh(provider.Devices, ("data", 2)), new PartitionSpec("data"));
+        Tree<HostArray> batch = Tree.Dict(("x", HostArray.From(new float[6], 2, 3)), ("y", HostArray.From(new float[3], 3)));
+
+        ArgumentException error = Assert.Throws<ArgumentException>(() => batch.DevicePut(sharding));
+
+        Assert.Equal("tree", error.ParamName);
+        Assert.Contains("(leaf: y)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.LiveBufferCount);
+    });
+
+    [Fact]
     public void DevicePut_TwoByTwoDataSpec_RowsSplitOverDataAndReplicatedOverModel() => WithProvider(4, provider =>
     {
         var mesh = new Mesh(provider.Devices, ("data", 2), ("model", 2));

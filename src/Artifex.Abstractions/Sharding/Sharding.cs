@@ -18,13 +18,14 @@ public abstract class Sharding
     /// <summary>Throws when an array of <paramref name="globalShape"/> cannot be placed with this sharding.</summary>
     /// <param name="globalShape">The global shape.</param>
     /// <param name="path">The tree path of the leaf, named in the message.</param>
+    /// <param name="paramName">The caller's parameter that holds the array (or tree), for the exception; by default <paramref name="globalShape"/>.</param>
     /// <exception cref="ArgumentException">The rank is too small for the spec, or a split dimension is not divisible (JAX's texts, plus the leaf path).</exception>
-    public void Validate(ReadOnlySpan<long> globalShape, TreePath path = default)
+    public void Validate(ReadOnlySpan<long> globalShape, TreePath path = default, string? paramName = null)
     {
         string? error = GetValidationError(globalShape);
         if (error is not null)
         {
-            throw new ArgumentException(ErrorMessages.AtLeaf(error, path), nameof(globalShape));
+            throw new ArgumentException(ErrorMessages.AtLeaf(error, path), paramName ?? nameof(globalShape));
         }
     }
 

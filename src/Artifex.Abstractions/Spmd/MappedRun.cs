@@ -62,7 +62,7 @@ internal sealed class MappedRun(Mesh mesh, DeviceProvider provider, bool squeeze
             (TreePath path, GlobalArray leaf) = (leaves[i].Key, leaves[i].Value);
             ObjectDisposedException.ThrowIf(leaf.IsDisposed, leaf);
             shardings[i] = new NamedSharding(mesh, inSpecs(path, leaf));
-            shardings[i].Validate(leaf.Shape.AsSpan(), path);
+            shardings[i].Validate(leaf.Shape.AsSpan(), path, nameof(inputs));
         }
 
         var laidOut = new GlobalArray[leaves.Length];

@@ -29,7 +29,7 @@ public static partial class Tree
         {
             (TreePath path, HostArray leaf) = (leaves[i].Key, leaves[i].Value);
             shardings[i] = shardingSelector(path, leaf) ?? throw new ArgumentException($"No sharding was chosen for leaf '{path}'.", nameof(shardingSelector));
-            shardings[i].Validate(leaf.Shape.AsSpan(), path);
+            shardings[i].Validate(leaf.Shape.AsSpan(), path, nameof(tree));
         }
 
         var placed = new List<GlobalArray>(leaves.Length);
