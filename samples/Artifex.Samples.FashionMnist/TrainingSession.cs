@@ -87,7 +87,8 @@ public sealed class TrainingSession : IDisposable
     public TrainingSummary Summarize() => new()
     {
         Data = _data.Source,
-        Provider = _provider.Platform,
+        Provider = _options.Provider,
+        Processes = _provider.ProcessCount,
         Devices = _options.Devices,
         BatchSize = _options.BatchSize,
         LearningRate = _options.LearningRate,

@@ -9,9 +9,13 @@ public sealed record TrainingSummary
     [JsonPropertyName("data")]
     public required string Data { get; init; }
 
-    /// <summary>Gets the provider name.</summary>
+    /// <summary>Gets the provider the run was asked for (<c>cpu</c>, <c>mpi</c> or <c>cuda</c>; an MPI run's devices are CPU devices).</summary>
     [JsonPropertyName("provider")]
     public required string Provider { get; init; }
+
+    /// <summary>Gets the number of processes that trained together (more than 1 only under mpirun).</summary>
+    [JsonPropertyName("processes")]
+    public required int Processes { get; init; }
 
     /// <summary>Gets the device count.</summary>
     [JsonPropertyName("devices")]

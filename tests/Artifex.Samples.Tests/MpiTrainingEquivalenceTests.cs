@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using Artifex.Samples.FashionMnist;
 using Spectre.Console;
 
@@ -12,7 +13,7 @@ namespace Artifex.Samples.Tests;
 /// </summary>
 public sealed class MpiTrainingEquivalenceTests : IDisposable
 {
-    private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(300);
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "artifex-mpi-sample-" + Guid.NewGuid().ToString("N"));
 
     public MpiTrainingEquivalenceTests() => Directory.CreateDirectory(_folder);
@@ -77,6 +78,9 @@ public sealed class MpiTrainingEquivalenceTests : IDisposable
 
         Assert.True(process.ExitCode == 0, $"mpirun exited {process.ExitCode}: {output.Result}{error.Result}");
         Assert.True(File.Exists(parameters), $"process 0 wrote no parameters: {output.Result}");
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "mpi", "summary.json")));
+        Assert.Equal("mpi", summary.RootElement.GetProperty("provider").GetString());
+        Assert.Equal(2, summary.RootElement.GetProperty("processes").GetInt32());
     }
 
     private static float[] Floats(string path) => MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(path)).ToArray();

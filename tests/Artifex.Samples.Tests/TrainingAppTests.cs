@@ -28,6 +28,8 @@ public sealed class TrainingAppTests : IDisposable
         Assert.Equal(20, summary.RootElement.GetProperty("steps").GetInt32());
         Assert.Equal(16, summary.RootElement.GetProperty("parameter_checksum").GetString()!.Length);
         Assert.True(summary.RootElement.GetProperty("replicas_identical").GetBoolean());
+        Assert.Equal("cpu", summary.RootElement.GetProperty("provider").GetString());
+        Assert.Equal(1, summary.RootElement.GetProperty("processes").GetInt32());
     }
 
     [Theory]
