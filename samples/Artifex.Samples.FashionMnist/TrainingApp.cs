@@ -71,7 +71,8 @@ public static class TrainingApp
         Directory.CreateDirectory(options.OutputDirectory);
         string plotPath = Path.Combine(options.OutputDirectory, "training.png");
         string summaryPath = Path.Combine(options.OutputDirectory, "summary.json");
-        TrainingPlot.Save(summary.Epochs, plotPath);
+        string trainedOn = summary.Data.StartsWith("Fashion-MNIST", StringComparison.Ordinal) ? "Fashion-MNIST" : "synthetic data";
+        TrainingPlot.Save(summary.Epochs, trainedOn, summary.Devices, plotPath);
         File.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, s_json));
         console.MarkupLineInterpolated(
             CultureInfo.InvariantCulture,

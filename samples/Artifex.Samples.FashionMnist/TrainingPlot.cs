@@ -7,14 +7,19 @@ public static class TrainingPlot
 {
     /// <summary>Writes the plot.</summary>
     /// <param name="epochs">The epochs.</param>
+    /// <param name="data">What was trained on, as the title says it: <c>Fashion-MNIST</c> or <c>synthetic data</c>.</param>
+    /// <param name="devices">The device count.</param>
     /// <param name="path">The PNG path.</param>
-    public static void Save(IReadOnlyList<EpochResult> epochs, string path)
+    public static void Save(IReadOnlyList<EpochResult> epochs, string data, int devices, string path)
     {
         ArgumentNullException.ThrowIfNull(epochs);
         double[] x = [.. epochs.Select(e => (double)e.Epoch)];
         var plot = new Plot();
-        plot.Title("MLP 784-512-10 on Fashion-MNIST, data-parallel");
+        plot.Title($"MLP 784-512-10 on {data}, data-parallel over {devices} device{(devices == 1 ? string.Empty : "s")}");
         plot.XLabel("epoch");
+
+        // Epochs are whole numbers: no ticks between them.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.YLabel("loss");
         plot.Axes.Right.Label.Text = "accuracy";
 
