@@ -38,7 +38,8 @@ public static class TrainingApp
         Dataset data;
         try
         {
-            data = LoadData(options, console);
+            // Under mpirun every process loads the data; only process 0 reports (the runtime started while validating).
+            data = LoadData(options, string.Equals(options.Provider, "mpi", StringComparison.Ordinal) && Mpi.MpiRuntime.Rank != 0 ? Quiet() : console);
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
@@ -112,9 +113,11 @@ public static class TrainingApp
         _ => new CpuProvider(new CpuProviderOptions { DeviceCount = options.Devices, KernelThreads = options.KernelThreads }),
     };
 
+    private static IAnsiConsole Quiet() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+
     private static int TrainQuietly(DeviceProvider provider, TrainingOptions options, Dataset data)
     {
-        var quiet = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+        IAnsiConsole quiet = Quiet();
         try
         {
             TrainingSummary summary = Train(provider, options, data, quiet, saveParameters: null);

@@ -78,6 +78,7 @@ public sealed class MpiTrainingEquivalenceTests : IDisposable
 
         Assert.True(process.ExitCode == 0, $"mpirun exited {process.ExitCode}: {output.Result}{error.Result}");
         Assert.True(File.Exists(parameters), $"process 0 wrote no parameters: {output.Result}");
+        Assert.True(output.Result.Split('\n').Count(static line => line.StartsWith("Data: ", StringComparison.Ordinal)) == 1, $"not one report of the data (only process 0 reports): {output.Result}");
         using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "mpi", "summary.json")));
         Assert.Equal("mpi", summary.RootElement.GetProperty("provider").GetString());
         Assert.Equal(2, summary.RootElement.GetProperty("processes").GetInt32());
