@@ -12,6 +12,20 @@ namespace Artifex.Distributed;
 /// PyTorch DDP does) with results bitwise identical to reducing leaf by leaf. The original derives from
 /// <c>nnx.Module</c> and holds no state; this class holds only its collectives back-end and options.
 /// </remarks>
+/// <example>
+/// Split a batch by rows over the data axis, and average per-device gradients inside a region:
+/// <code>
+/// var dataParallel = new DataParallel();
+/// Mesh mesh = new DeviceMeshManager(provider).CreateDataParallelMesh();
+/// Tree&lt;GlobalArray&gt; batch = dataParallel.ShardBatch(hostBatch, dataParallel.CreateDataParallelSharding(mesh));
+/// provider.RunSpmd(mesh, context =>
+/// {
+///     Tree&lt;DeviceArray&gt; gradients = ComputeGradients(batch.LocalBlocks(context.Device));   // your backward pass
+///     Tree&lt;DeviceArray&gt; mean = dataParallel.AllReduceGradients(gradients, ReduceOp.Mean, "data");
+///     // ... the same update on every device, then dispose both trees
+/// });
+/// </code>
+/// </example>
 public sealed partial class DataParallel
 {
     /// <summary>The default bucket size, as PyTorch DDP's: 25 MiB.</summary>

@@ -11,6 +11,18 @@ namespace Artifex;
 /// Members that return an array allocate it on the participant's device; the caller owns it. The
 /// <c>...InPlace</c> members allocate nothing.
 /// </remarks>
+/// <example>
+/// Every device contributes its rank + 1; the mean over four devices is 2.5 on each, the sum 10:
+/// <code>
+/// using var provider = new CpuProvider(deviceCount: 4);
+/// provider.RunSpmd(new Mesh(provider.Devices, ("data", 4)), context =>
+/// {
+///     using DeviceArray&lt;float&gt; g = DeviceArray.FromHost(context.Device, new HostArray&lt;float&gt;([Collectives.AxisIndex("data") + 1f], 1));
+///     using DeviceArray&lt;float&gt; mean = Collectives.Pmean(g, "data");
+///     Collectives.AllReduceInPlace(g, ReduceOp.Sum, "data");
+/// });
+/// </code>
+/// </example>
 public static class Collectives
 {
     /// <summary>Gets the participant's position along an axis (JAX <c>lax.axis_index</c>).</summary>
@@ -30,6 +42,10 @@ public static class Collectives
     /// <param name="x">This participant's value.</param>
     /// <param name="axisName">A bound axis name.</param>
     /// <returns>The sum, a new array the caller owns.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static DeviceArray<T> Psum<T>(DeviceArray<T> x, string axisName)
         where T : unmanaged => (DeviceArray<T>)AllReduce(x, ReduceOp.Sum, axisName);
 
@@ -38,6 +54,10 @@ public static class Collectives
     /// <param name="x">This participant's value.</param>
     /// <param name="axisName">A bound axis name.</param>
     /// <returns>The mean, a new array the caller owns.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static DeviceArray<T> Pmean<T>(DeviceArray<T> x, string axisName)
         where T : unmanaged => (DeviceArray<T>)AllReduce(x, ReduceOp.Mean, axisName);
 
@@ -46,6 +66,10 @@ public static class Collectives
     /// <param name="x">This participant's value.</param>
     /// <param name="axisName">A bound axis name.</param>
     /// <returns>The maximum, a new array the caller owns.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static DeviceArray<T> Pmax<T>(DeviceArray<T> x, string axisName)
         where T : unmanaged => (DeviceArray<T>)AllReduce(x, ReduceOp.Max, axisName);
 
@@ -54,6 +78,10 @@ public static class Collectives
     /// <param name="x">This participant's value.</param>
     /// <param name="axisName">A bound axis name.</param>
     /// <returns>The minimum, a new array the caller owns.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static DeviceArray<T> Pmin<T>(DeviceArray<T> x, string axisName)
         where T : unmanaged => (DeviceArray<T>)AllReduce(x, ReduceOp.Min, axisName);
 
@@ -62,6 +90,10 @@ public static class Collectives
     /// <param name="op">The reduction.</param>
     /// <param name="axisName">A bound axis name.</param>
     /// <returns>The result, a new array the caller owns.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static DeviceArray AllReduce(DeviceArray x, ReduceOp op, string axisName) => AllReduce(x, op, Resolve(axisName));
 
     /// <summary>Reduces over an ordered tuple of axes into a new array.</summary>
@@ -69,12 +101,20 @@ public static class Collectives
     /// <param name="op">The reduction.</param>
     /// <param name="axisNames">Bound axis names, major first.</param>
     /// <returns>The result, a new array the caller owns.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static DeviceArray AllReduce(DeviceArray x, ReduceOp op, IReadOnlyList<string> axisNames) => AllReduce(x, op, Resolve(axisNames));
 
     /// <summary>Reduces over an axis in place: <paramref name="x"/> receives the result. Allocates nothing.</summary>
     /// <param name="x">This participant's value, overwritten with the result.</param>
     /// <param name="op">The reduction.</param>
     /// <param name="axisName">A bound axis name.</param>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static void AllReduceInPlace(DeviceArray x, ReduceOp op, string axisName)
     {
         AxisGroup group = Resolve(axisName);
@@ -86,6 +126,10 @@ public static class Collectives
     /// <param name="op">The reduction.</param>
     /// <param name="axisName">A bound axis name.</param>
     /// <param name="determinism">The bitwise promise.</param>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static void AllReduceInPlace(DeviceArray x, ReduceOp op, string axisName, Determinism determinism)
     {
         AxisGroup group = Resolve(axisName);
@@ -96,6 +140,10 @@ public static class Collectives
     /// <param name="x">This participant's value, overwritten with the result.</param>
     /// <param name="op">The reduction.</param>
     /// <param name="axisNames">Bound axis names, major first.</param>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static void AllReduceInPlace(DeviceArray x, ReduceOp op, IReadOnlyList<string> axisNames)
     {
         AxisGroup group = Resolve(axisNames);
@@ -108,6 +156,9 @@ public static class Collectives
     /// <param name="tiled">False: stack into shape <c>(n, …)</c>; true: concatenate along dimension 0.</param>
     /// <returns>The gathered array, a new array the caller owns.</returns>
     /// <exception cref="ArgumentException"><paramref name="tiled"/> is true and <paramref name="x"/> is a scalar.</exception>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static DeviceArray AllGather(DeviceArray x, string axisName, bool tiled = false)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -127,6 +178,9 @@ public static class Collectives
     /// <param name="axisName">A bound axis name.</param>
     /// <returns>The block, a new array the caller owns.</returns>
     /// <exception cref="ArgumentException">Dimension 0 is not divisible by the axis size.</exception>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static DeviceArray PsumScatter(DeviceArray x, string axisName)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -145,6 +199,10 @@ public static class Collectives
     /// <param name="root">The root's rank along the axis.</param>
     /// <param name="axisName">A bound axis name.</param>
     /// <returns>The root's value, a new array the caller owns.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static DeviceArray Broadcast(DeviceArray x, int root, string axisName)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -155,6 +213,10 @@ public static class Collectives
 
     /// <summary>Waits until every participant along the axis has arrived.</summary>
     /// <param name="axisName">A bound axis name.</param>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">The participants disagree on the collective, element type, shape, op or root — every participant gets it and no buffer changed — or the provider cannot reduce the element type, or the mean is of integers.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
     public static void Barrier(string axisName)
     {
         AxisGroup group = Resolve(axisName);
