@@ -26,7 +26,7 @@ internal static class CollectiveSweep
         TextWriter log = Console.Error;
 
         // This host's DRAM bandwidth changes by up to 2x within tens of seconds, and with where fresh memory lands
-        // (FINDINGS.md 0; reproduced for the native peer alone). So the peer and we alternate, round by round, each round
+        // (docs/PERFORMANCE.md, opening; reproduced for the native peer alone). So the peer and we alternate, round by round, each round
         // on freshly allocated buffers on both sides. Each side's best round is reported, and so is the median over our
         // rounds of the ratio to the peer's runs just before and just after that round (robust to the drift).
         var native = new List<Dictionary<(int N, long Bytes), double>>();

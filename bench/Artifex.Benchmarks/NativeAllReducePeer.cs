@@ -3,31 +3,35 @@ using System.Globalization;
 namespace Artifex.Benchmarks;
 
 /// <summary>
-/// Builds and runs the native OpenMP fused all-reduce of <c>../shared/peers/allreduce-c</c> (when gcc and the peer
-/// are present) with 2 threads, in the same run as our measurements, and reads its table.
+/// Builds (with gcc, once per source) and runs the native OpenMP fused all-reduce of <c>bench/peers/allreduce-omp</c>
+/// with 2 threads, in the same run as our measurements, and reads its table.
 /// </summary>
 internal static class NativeAllReducePeer
 {
-    private static bool s_built;
+    private static readonly string[] s_source = ["allreduce-omp", "allreduce_omp.c"];
 
     public static Dictionary<(int N, long Bytes), double> Run(TextWriter log)
     {
         var times = new Dictionary<(int N, long Bytes), double>();
-        string? source = ExternalProcess.FindShared("peers", "allreduce-c", "allreduce_omp.c");
+        string? source = ExternalProcess.FindPeer(s_source);
         if (source is null)
         {
-            log.WriteLine("# native peer ../shared/peers/allreduce-c not found; skipped");
+            log.WriteLine($"# native peer {ExternalProcess.PeerName(s_source)} not found (run from a clone of the repository); skipped");
             return times;
         }
 
-        string binary = Path.Combine(Path.GetTempPath(), "artifex-allreduce-omp");
-        if (!s_built && !ExternalProcess.TryRun("gcc", ["-O3", "-march=native", "-fopenmp", "-o", binary, source], null, log, out _))
+        if (!ExternalProcess.IsOnPath("gcc"))
         {
-            log.WriteLine("# gcc failed; native peer skipped");
+            log.WriteLine("# gcc not found; native peer skipped (apt-get install gcc, with OpenMP, on an AVX-512 machine)");
             return times;
         }
 
-        s_built = true;
+        string binary = ExternalProcess.BinaryFor("allreduce-omp", source);
+        if (!File.Exists(binary) && !ExternalProcess.TryRun("gcc", ["-O3", "-march=native", "-fopenmp", "-o", binary, source], null, log, out _))
+        {
+            log.WriteLine("# gcc could not build the native peer (it needs OpenMP and AVX-512); skipped");
+            return times;
+        }
 
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal) { ["OMP_NUM_THREADS"] = "2", ["OMP_PROC_BIND"] = "close", ["OMP_PLACES"] = "cores" };
         if (!ExternalProcess.TryRun(binary, ["30"], environment, log, out string output))

@@ -3,26 +3,35 @@ using System.Globalization;
 namespace Artifex.Benchmarks;
 
 /// <summary>
-/// Builds and runs the OpenBLAS <c>cblas_sgemm</c> peer of <c>../shared/peers/gemm</c> (needs gcc and Debian's
+/// Builds and runs the OpenBLAS <c>cblas_sgemm</c> peer of <c>bench/peers/gemm</c> (needs gcc and Debian's
 /// <c>libopenblas-dev</c>, for the benchmark only) and the clock/FMA peak probe beside it.
 /// </summary>
 internal static class OpenBlasPeer
 {
+    private static readonly string[] s_sgemm = ["gemm", "sgemm.c"];
+    private static readonly string[] s_peakProbe = ["gemm", "peak.c"];
+
     /// <summary>Median GFLOP/s per shape name, and the core OpenBLAS chose; empty when the peer cannot run.</summary>
     public static (Dictionary<string, double> Gflops, string Core) Run(string? coreType, TextWriter log)
     {
         var figures = new Dictionary<string, double>(StringComparer.Ordinal);
-        string? source = ExternalProcess.FindShared("peers", "gemm", "sgemm.c");
+        string? source = ExternalProcess.FindPeer(s_sgemm);
         if (source is null)
         {
-            log.WriteLine("# ../shared/peers/gemm not found; OpenBLAS skipped");
+            log.WriteLine($"# {ExternalProcess.PeerName(s_sgemm)} not found (run from a clone of the repository); OpenBLAS skipped");
             return (figures, "-");
         }
 
-        string binary = Path.Combine(Path.GetTempPath(), "artifex-sgemm-openblas");
+        if (!ExternalProcess.IsOnPath("gcc"))
+        {
+            log.WriteLine("# gcc not found; OpenBLAS skipped (apt-get install gcc libopenblas-dev)");
+            return (figures, "-");
+        }
+
+        string binary = ExternalProcess.BinaryFor("sgemm-openblas", source);
         if (!File.Exists(binary) && !ExternalProcess.TryRun("gcc", ["-O3", "-march=native", "-o", binary, source, "-lopenblas"], null, log, out _))
         {
-            log.WriteLine("# gcc -lopenblas failed (apt-get install libopenblas-dev); OpenBLAS skipped");
+            log.WriteLine("# gcc -lopenblas failed; OpenBLAS skipped (apt-get install libopenblas-dev)");
             return (figures, "-");
         }
 
@@ -54,11 +63,16 @@ internal static class OpenBlasPeer
     /// <summary>The single-core FMA peak and clock the peer's probe measures, as printed.</summary>
     public static string Peak(TextWriter log)
     {
-        string? source = ExternalProcess.FindShared("peers", "gemm", "peak.c");
-        string binary = Path.Combine(Path.GetTempPath(), "artifex-fma-peak");
-        if (source is null || !ExternalProcess.TryRun("gcc", ["-O2", "-march=native", "-fopenmp", "-o", binary, source], null, log, out _))
+        string? source = ExternalProcess.FindPeer(s_peakProbe);
+        if (source is null || !ExternalProcess.IsOnPath("gcc"))
         {
-            return "peak probe unavailable";
+            return $"peak probe unavailable (needs {ExternalProcess.PeerName(s_peakProbe)} from a clone and gcc)";
+        }
+
+        string binary = ExternalProcess.BinaryFor("fma-peak", source);
+        if (!File.Exists(binary) && !ExternalProcess.TryRun("gcc", ["-O2", "-march=native", "-fopenmp", "-o", binary, source], null, log, out _))
+        {
+            return "peak probe did not build (it needs OpenMP and AVX-512)";
         }
 
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal) { ["OMP_NUM_THREADS"] = "1" };

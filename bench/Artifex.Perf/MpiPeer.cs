@@ -4,30 +4,33 @@ using Artifex.Benchmarks;
 namespace Artifex.Perf;
 
 /// <summary>
-/// Builds (if needed) and runs the OpenMPI <c>MPI_Allreduce</c> sweep of <c>../shared/peers/mpi</c> with the same N and
+/// Builds (if needed) and runs the OpenMPI <c>MPI_Allreduce</c> sweep of <c>bench/peers/mpi</c> with the same N and
 /// size range, and reads its time per size. Without OpenMPI it says how to install it and the run goes on without it.
 /// </summary>
 internal static class MpiPeer
 {
+    private static readonly string[] s_source = ["mpi", "mpi_allreduce.c"];
+
     public static Dictionary<long, double> Run(int processes, long minBytes, long maxBytes, TextWriter log)
     {
         var times = new Dictionary<long, double>();
-        if (!OnPath("mpicc") || !OnPath("mpirun"))
+        if (!ExternalProcess.IsOnPath("mpicc") || !ExternalProcess.IsOnPath("mpirun"))
         {
             log.WriteLine("# --compare-mpi: OpenMPI is not installed; install it with: apt-get install openmpi-bin libopenmpi-dev (continuing without it)");
             return times;
         }
 
-        string? source = ExternalProcess.FindShared("peers", "mpi", "mpi_allreduce.c");
+        string? source = ExternalProcess.FindPeer(s_source);
         if (source is null)
         {
-            log.WriteLine("# --compare-mpi: ../shared/peers/mpi/mpi_allreduce.c not found next to the repository; continuing without it");
+            log.WriteLine($"# --compare-mpi: {ExternalProcess.PeerName(s_source)} not found (run from a clone of the repository); continuing without it");
             return times;
         }
 
-        string binary = Path.Combine(Path.GetTempPath(), "artifex-mpi-allreduce");
+        string binary = ExternalProcess.BinaryFor("mpi-allreduce", source);
         if (!File.Exists(binary) && !ExternalProcess.TryRun("mpicc", ["-O3", "-march=native", "-o", binary, source], null, log, out _))
         {
+            log.WriteLine("# --compare-mpi: mpicc could not build the peer (apt-get install libopenmpi-dev); continuing without it");
             return times;
         }
 
@@ -51,7 +54,4 @@ internal static class MpiPeer
 
         return times;
     }
-
-    private static bool OnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(dir => File.Exists(Path.Combine(dir, program)));
 }
