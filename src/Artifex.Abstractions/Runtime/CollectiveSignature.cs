@@ -21,6 +21,7 @@ public static class CollectiveSignature
     private const int ShapeDims = 7;
     private const int InputRank = 8;
     private const int OutputRank = InputRank + ShapeDims + 1;
+    private const ulong FnvOffset = 14695981039346656037;
 
     private static readonly Type[] s_namedTypes =
         [typeof(float), typeof(double), typeof(Half), typeof(int), typeof(long), typeof(byte), typeof(sbyte), typeof(short), typeof(ushort), typeof(uint), typeof(ulong)];
@@ -67,10 +68,10 @@ public static class CollectiveSignature
     /// <returns>The hash.</returns>
     public static long Hash(ReadOnlySpan<long> signature)
     {
-        ulong hash = 14695981039346656037;
+        ulong hash = FnvOffset;
         foreach (long field in signature[..Length])
         {
-            hash = (hash ^ (ulong)field) * 1099511628211;
+            hash = Fnv(hash, (ulong)field);
         }
 
         return (long)(hash >> 2) | 1;
@@ -137,14 +138,17 @@ public static class CollectiveSignature
     private static long TypeCode(Type type)
     {
         // FNV-1a over the full name: the same in every process that runs the same code.
-        ulong hash = 14695981039346656037;
+        ulong hash = FnvOffset;
         foreach (char c in type.FullName ?? type.Name)
         {
-            hash = (hash ^ c) * 1099511628211;
+            hash = Fnv(hash, c);
         }
 
         return (long)(hash & long.MaxValue) | 1;
     }
+
+    /// <summary>One FNV-1a step: the hash of signatures and of type names.</summary>
+    private static ulong Fnv(ulong hash, ulong value) => (hash ^ value) * 1099511628211;
 
     private static string TypeName(long code, long size, Type? local)
     {
