@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using Artifex.Cuda.Distributed;
 
@@ -14,7 +13,7 @@ public sealed class NcclIdExchangeTests
     [InlineData("openmpi", 3)]
     public void EveryRank_GetsRankZerosId(string launcher, int worldSize)
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         byte[] id = [.. Enumerable.Range(0, 128).Select(static i => (byte)(i * 7))];
         int created = 0;
         var results = new byte[worldSize][];
@@ -35,9 +34,7 @@ public sealed class NcclIdExchangeTests
     [Fact]
     public void UnderTorchrun_TheStoreAvoidsMasterPort_WhichTorchrunsAgentHolds()
     {
-        int port = FreePort();
-        using var agentStore = new TcpListener(IPAddress.Loopback, port);
-        agentStore.Start();
+        using TcpListener agentStore = LoopbackPorts.HoldWithFreeNeighbour(out int port);
         byte[] id = new byte[128];
         var results = new byte[2][];
         Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, rank =>
@@ -53,7 +50,7 @@ public sealed class NcclIdExchangeTests
     [Fact]
     public void AWorldOfOne_NeedsNoStore_AndNoSecret()
     {
-        Dictionary<string, string?> variables = Variables("torchrun", 0, 1, FreePort());
+        Dictionary<string, string?> variables = Variables("torchrun", 0, 1, LoopbackPorts.Free());
         variables.Remove(TcpStoreOptions.SecretVariable);
         byte[] id = [1, 2, 3];
 
@@ -65,7 +62,7 @@ public sealed class NcclIdExchangeTests
     [InlineData(1)]
     public void WithoutTheSecret_EveryRankFailsClosed_NamingTheVariable(int rank)
     {
-        Dictionary<string, string?> variables = Variables("openmpi", rank, 2, FreePort());
+        Dictionary<string, string?> variables = Variables("openmpi", rank, 2, LoopbackPorts.Free());
         variables.Remove(TcpStoreOptions.SecretVariable);
 
         InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => NcclCommunicator.ExchangeUniqueId(DistributedEnvironment.Parse(variables), () => new byte[128], TimeSpan.FromSeconds(5)));
@@ -76,7 +73,7 @@ public sealed class NcclIdExchangeTests
     [Fact]
     public void ARankWhoseRootNeverComes_TimesOutNamingTheStore()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         DistributedEnvironment environment = DistributedEnvironment.Parse(Variables("openmpi", 1, 2, port));
         TimeoutException error = Assert.Throws<TimeoutException>(() => NcclCommunicator.ExchangeUniqueId(environment, () => [], TimeSpan.FromMilliseconds(500)));
         Assert.Contains(port.ToString(CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
@@ -95,12 +92,5 @@ public sealed class NcclIdExchangeTests
         variables[TcpStoreOptions.SecretVariable] = "nccl-id-exchange-tests-secret";
         variables["MASTER_PORT"] = (torchrun ? port - 1 : port).ToString(CultureInfo.InvariantCulture);
         return variables;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -241,7 +241,7 @@ public sealed class TcpStoreSecurityTests
     [Fact(Timeout = TestTimeoutMs)]
     public async Task ForgedAcknowledgement_DoesNotReleaseRankZero()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         byte[] id = RandomNumberGenerator.GetBytes(128);
         Task<byte[]> rank0 = Task.Run(() => NcclCommunicator.ExchangeUniqueId(Environment(0, port), () => id, TimeSpan.FromSeconds(50)), TestContext.Current.CancellationToken);
 
@@ -371,11 +371,4 @@ public sealed class TcpStoreSecurityTests
         TcpStoreProtocol.Request(TcpStoreProtocol.Add, TcpStoreProtocol.EncodeKey(key, 1024), delta);
 
     private static string Address(int port) => string.Create(CultureInfo.InvariantCulture, $"{Loopback}:{port}");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

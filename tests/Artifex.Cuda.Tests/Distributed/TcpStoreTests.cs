@@ -73,7 +73,7 @@ public sealed class TcpStoreTests
     [Fact(Timeout = TestTimeoutMs)]
     public async Task Client_StartedBeforeServer_ConnectsOnceServerStarts()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         Task<TcpStore> connecting = Task.Run(() => StartClient(port), TestContext.Current.CancellationToken);
         await Task.Delay(400, TestContext.Current.CancellationToken);
         Assert.False(connecting.IsCompleted);
@@ -89,7 +89,7 @@ public sealed class TcpStoreTests
     [Fact(Timeout = TestTimeoutMs)]
     public async Task Client_WithoutServer_TimesOut_NamingHostAndPort()
     {
-        int port = FreePort();
+        int port = LoopbackPorts.Free();
         var watch = Stopwatch.StartNew();
 
         TimeoutException e = await Assert.ThrowsAsync<TimeoutException>(() => Task.Run(() => Start(Loopback, port, isServer: false, TimeSpan.FromMilliseconds(400)), TestContext.Current.CancellationToken));
@@ -360,12 +360,4 @@ public sealed class TcpStoreTests
 
     private static TcpStore Start(string host, int port, bool isServer, TimeSpan timeout) =>
         TcpStore.Start(host, port, isServer, timeout, new TcpStoreOptions { Secret = Secret });
-
-    /// <summary>A port nobody listens on right now (the kernel's next ephemeral one).</summary>
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
-    }
 }
