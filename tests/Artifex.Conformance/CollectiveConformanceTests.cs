@@ -884,6 +884,23 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
     });
 
     [Fact]
+    public void ShardMap_TheDocumentedExample_PsumOfTheBlocksIsReplicatedAndFullyAddressable() => WithProvider(4, provider =>
+    {
+        // The <example> on Spmd.ShardMap, as written there.
+        int rows = 8;
+        float[] values = Iota(rows * 4);
+        var mesh = new Mesh(provider.Devices, ("data", provider.Devices.Count));
+        using GlobalArray x = GlobalArray.DevicePut(HostArray.From(values, rows, 4), new NamedSharding(mesh, new PartitionSpec("data")));
+        Tree<GlobalArray> sum = Spmd.ShardMap(mesh, x, new PartitionSpec("data"), PartitionSpec.Replicated,
+            (context, local) => Collectives.Psum(local.Value.As<float>(), "data"));
+
+        Assert.Equal([2L, 4L], sum.Value.Shape);
+        Assert.True(sum.Value.IsFullyAddressable);
+        Assert.Equal([.. Enumerable.Range(0, 8).Select(i => Enumerable.Range(0, 4).Sum(d => values[(d * 8) + i]))], sum.Value.As<float>().ToArray());
+        sum.DisposeLeaves();
+    });
+
+    [Fact]
     public void ShardMap_PerLeafOutSpecs_DataSpecReassemblesTheBlocks() => WithProvider(4, provider =>
     {
         var mesh = new Mesh(provider.Devices, ("data", 4));

@@ -14,12 +14,13 @@ internal static unsafe class Scenarios
         "provider-mixed" => MixedGroupChecks.Run(),
         "provider-mismatch" => ProviderMismatch(),
         "provider-campaign" => new FaultCampaign().Run(),
+        "provider-shardmap" => new ShardMapChecks().Run(),
         _ => Usage(),
     };
 
     public static int Usage()
     {
-        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw|provider-mixed|provider-mismatch|provider-campaign");
+        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw|provider-mixed|provider-mismatch|provider-campaign|provider-shardmap");
         return 2;
     }
 

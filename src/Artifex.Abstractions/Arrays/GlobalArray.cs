@@ -50,6 +50,13 @@ public abstract class GlobalArray : IDisposable
     /// <summary>Gets the provider that owns the shards' memory.</summary>
     public DeviceProvider Provider { get; }
 
+    /// <summary>
+    /// Gets a value indicating whether this process holds every shard of the array (JAX <c>is_fully_addressable</c>):
+    /// always on a single-process provider; on a multi-process one, when the sharding's devices are all this process's.
+    /// Only then can the array be gathered to the host here.
+    /// </summary>
+    public bool IsFullyAddressable => Shards.Length == Sharding.Devices.Length;
+
     /// <summary>Gets a value indicating whether the array has been disposed.</summary>
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
@@ -100,7 +107,11 @@ public abstract class GlobalArray : IDisposable
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="shape">The global shape.</param>
     /// <param name="sharding">The sharding.</param>
-    /// <param name="buffers">One buffer per device of <paramref name="sharding"/>, in its device order, each holding its block row-major.</param>
+    /// <param name="buffers">
+    /// One buffer per device of <paramref name="sharding"/> that this process can address, in the sharding's device order,
+    /// each holding its block row-major: every device on a single-process provider; on a multi-process provider, this
+    /// process's devices (JAX <c>make_array_from_single_device_arrays</c>: each process passes its own blocks).
+    /// </param>
     /// <returns>The global array. The caller owns it and must dispose it.</returns>
     /// <exception cref="ArgumentException">The shape does not fit the sharding, or a buffer is on the wrong device, has the wrong element type or length.</exception>
     public static GlobalArray<T> FromDeviceBuffers<T>(ReadOnlySpan<long> shape, Sharding sharding, IReadOnlyList<DeviceBuffer> buffers)
@@ -108,15 +119,16 @@ public abstract class GlobalArray : IDisposable
     {
         ArgumentNullException.ThrowIfNull(sharding);
         ArgumentNullException.ThrowIfNull(buffers);
-        IReadOnlyList<ShardPlacement> placements = sharding.GetShardPlacements(shape);
         DeviceProvider provider = GlobalArray<T>.ResolveProvider(sharding);
-        if (buffers.Count != placements.Count)
+        ShardPlacement[] placements = [.. sharding.GetShardPlacements(shape).Where(p => provider.IsAddressable(p.Device))];
+        if (buffers.Count != placements.Length)
         {
-            throw new ArgumentException($"The sharding has {placements.Count} devices, but {buffers.Count} buffers were given.", nameof(buffers));
+            string which = placements.Length == sharding.Devices.Length ? "devices" : $"devices addressable from process {provider.ProcessIndex}";
+            throw new ArgumentException($"The sharding has {placements.Length} {which}, but {buffers.Count} buffers were given.", nameof(buffers));
         }
 
-        var shards = ImmutableArray.CreateBuilder<Shard>(placements.Count);
-        for (int i = 0; i < placements.Count; i++)
+        var shards = ImmutableArray.CreateBuilder<Shard>(placements.Length);
+        for (int i = 0; i < placements.Length; i++)
         {
             DeviceBuffer buffer = buffers[i];
             ShardPlacement placement = placements[i];
@@ -138,18 +150,7 @@ public abstract class GlobalArray : IDisposable
     /// <param name="device">The device.</param>
     /// <returns>The shard.</returns>
     /// <exception cref="ArgumentException">The device holds no shard of this array.</exception>
-    public Shard GetShard(Device device)
-    {
-        foreach (Shard shard in Shards)
-        {
-            if (shard.Device == device)
-            {
-                return shard;
-            }
-        }
-
-        throw new ArgumentException($"Device {device} holds no shard of this array.", nameof(device));
-    }
+    public Shard GetShard(Device device) => Shards[IndexOfShard(device)];
 
     /// <summary>Gets this array with its element type known at compile time (no copy).</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -170,8 +171,24 @@ public abstract class GlobalArray : IDisposable
     public DeviceArray GetLocalBlock(Device device)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        Shard shard = GetShard(device);
-        return ShardView(Shards.IndexOf(shard), shard.Shape);
+        int index = IndexOfShard(device);
+        return ShardView(index, Shards[index].Shape);
+    }
+
+    /// <summary>Finds the position in <see cref="Shards"/> of a device's shard.</summary>
+    /// <exception cref="ArgumentException">The device holds no shard here (not in the sharding, or another process's device).</exception>
+    internal int IndexOfShard(Device device)
+    {
+        for (int i = 0; i < Shards.Length; i++)
+        {
+            if (Shards[i].Device == device)
+            {
+                return i;
+            }
+        }
+
+        string where = Provider.IsAddressable(device) ? string.Empty : $" in process {Provider.ProcessIndex} (it belongs to process {device.ProcessIndex})";
+        throw new ArgumentException($"Device {device} holds no shard of this array{where}.", nameof(device));
     }
 
     /// <summary>Gathers the array to host memory.</summary>

@@ -3,8 +3,15 @@ using System.Collections.Immutable;
 namespace Artifex;
 
 /// <summary>The mechanics of one <c>Spmd.ShardMap</c> or <c>Spmd.PMap</c> call: lay out inputs, run the region, take over the outputs.</summary>
+/// <remarks>
+/// Over a mesh that spans processes every process runs the same call (JAX's multi-controller model): it passes the blocks
+/// of its own devices, runs their participants and receives global arrays holding its own devices' output blocks.
+/// </remarks>
 internal sealed class MappedRun(Mesh mesh, DeviceProvider provider, bool squeezeLeadingAxis)
 {
+    /// <summary>The mesh positions of this process's devices, ascending.</summary>
+    private readonly int[] _local = [.. Enumerable.Range(0, mesh.Size).Where(k => provider.IsAddressable(mesh.Devices[k]))];
+
     public Tree<GlobalArray> Run(
         Tree<GlobalArray> inputs,
         Func<TreePath, GlobalArray, PartitionSpec> inSpecs,
@@ -16,7 +23,12 @@ internal sealed class MappedRun(Mesh mesh, DeviceProvider provider, bool squeeze
         try
         {
             GlobalArray[] laidOut = LayOutInputs(inputs, inSpecs, temporaries);
-            Tree<DeviceArray>[] locals = [.. Enumerable.Range(0, mesh.Size).Select(k => inputs.Structure.Unflatten(LocalViews(laidOut, k)))];
+            var locals = new Tree<DeviceArray>[mesh.Size];
+            foreach (int k in _local)
+            {
+                locals[k] = inputs.Structure.Unflatten(LocalViews(laidOut, mesh.Devices[k]));
+            }
+
             provider.RunSpmd(mesh, context =>
             {
                 outputs[context.DeviceIndex] = body(context, locals[context.DeviceIndex]) ?? throw new InvalidOperationException("The SPMD body returned null; return Tree.Empty<DeviceArray>() for no output.");
@@ -75,6 +87,13 @@ internal sealed class MappedRun(Mesh mesh, DeviceProvider provider, bool squeeze
                 continue;
             }
 
+            if (!leaf.IsFullyAddressable)
+            {
+                throw new ArgumentException(
+                    $"Input '{leaves[i].Key}' is laid out as {leaf.Sharding}, part of it on other processes, so it cannot be resharded to {shardings[i]} through this process's memory. Place it with that sharding (DevicePut on every process).",
+                    nameof(inputs));
+            }
+
             // Resharding goes through the host: correct for any layout, and rare in a training loop.
             laidOut[i] = GlobalArray.DevicePut(leaf.ToHostArray(), shardings[i], leaves[i].Key);
             temporaries.Add(laidOut[i]);
@@ -83,13 +102,14 @@ internal sealed class MappedRun(Mesh mesh, DeviceProvider provider, bool squeeze
         return laidOut;
     }
 
-    private DeviceArray[] LocalViews(GlobalArray[] laidOut, int deviceIndex)
+    private DeviceArray[] LocalViews(GlobalArray[] laidOut, Device device)
     {
         var views = new DeviceArray[laidOut.Length];
         for (int i = 0; i < laidOut.Length; i++)
         {
-            long[] shape = laidOut[i].Shards[deviceIndex].Shape;
-            views[i] = laidOut[i].ShardView(deviceIndex, squeezeLeadingAxis ? shape[1..] : shape);
+            int shard = laidOut[i].IndexOfShard(device);
+            long[] shape = laidOut[i].Shards[shard].Shape;
+            views[i] = laidOut[i].ShardView(shard, squeezeLeadingAxis ? shape[1..] : shape);
         }
 
         return views;
@@ -97,16 +117,17 @@ internal sealed class MappedRun(Mesh mesh, DeviceProvider provider, bool squeeze
 
     private Tree<GlobalArray> Assemble(Tree<DeviceArray>[] outputs, Func<TreePath, DeviceArray, PartitionSpec> outSpecs, GlobalArray[] inputs)
     {
-        TreeDef structure = outputs[0].Structure;
-        for (int k = 1; k < outputs.Length; k++)
+        int first = _local[0];
+        TreeDef structure = outputs[first].Structure;
+        foreach (int k in _local)
         {
             if (!outputs[k].Structure.Equals(structure))
             {
-                throw new ArgumentException($"Device {mesh.Devices[k]} returned {outputs[k].Structure}, but device {mesh.Devices[0]} returned {structure}.", nameof(outputs));
+                throw new ArgumentException($"Device {mesh.Devices[k]} returned {outputs[k].Structure}, but device {mesh.Devices[first]} returned {structure}.", nameof(outputs));
             }
         }
 
-        ImmutableArray<KeyValuePair<TreePath, DeviceArray>>[] leaves = [.. outputs.Select(static o => o.LeavesWithPaths())];
+        ImmutableArray<KeyValuePair<TreePath, DeviceArray>>[] leaves = [.. _local.Select(k => outputs[k].LeavesWithPaths())];
         var inputBuffers = new HashSet<DeviceBuffer>(inputs.SelectMany(static a => a.Shards.Select(static s => s.Buffer)), ReferenceEqualityComparer.Instance);
         var claimed = new HashSet<DeviceBuffer>(ReferenceEqualityComparer.Instance);
         var result = new List<GlobalArray>(structure.LeafCount);
@@ -138,14 +159,15 @@ internal sealed class MappedRun(Mesh mesh, DeviceProvider provider, bool squeeze
         HashSet<DeviceBuffer> claimed)
     {
         (TreePath path, DeviceArray first) = (leaves[0][leaf].Key, leaves[0][leaf].Value);
-        for (int k = 0; k < leaves.Length; k++)
+        for (int j = 0; j < leaves.Length; j++)
         {
-            DeviceArray local = leaves[k][leaf].Value;
+            DeviceArray local = leaves[j][leaf].Value;
+            Device device = mesh.Devices[_local[j]];
             ObjectDisposedException.ThrowIf(local.IsDisposed, local);
-            if (local.ElementType != first.ElementType || !local.Shape.SequenceEqual(first.Shape) || local.Device != mesh.Devices[k])
+            if (local.ElementType != first.ElementType || !local.Shape.SequenceEqual(first.Shape) || local.Device != device)
             {
                 throw new ArgumentException(
-                    $"Output '{path}': device {mesh.Devices[k]} returned {local}, but every device must return an array of {first.ElementType.Name}{Python.Shape(first.Shape.AsSpan())} on itself.",
+                    $"Output '{path}': device {device} returned {local}, but every device must return an array of {first.ElementType.Name}{Python.Shape(first.Shape.AsSpan())} on itself.",
                     nameof(leaves));
             }
         }

@@ -6,6 +6,13 @@ namespace Artifex;
 /// Mapped computations over a mesh: <c>ShardMap</c> (JAX <c>shard_map</c>) and <see cref="PMap"/>
 /// (JAX <c>pmap</c>), built on <see cref="DeviceProvider.RunSpmd"/>.
 /// </summary>
+/// <remarks>
+/// Over a mesh that spans processes (the MPI provider under <c>mpirun</c>) every process makes the same call, as in
+/// JAX's multi-controller model: each passes global arrays of which it holds its own devices' blocks, runs the body for
+/// its own devices, and receives global arrays holding its own devices' output blocks
+/// (<see cref="GlobalArray.IsFullyAddressable"/> tells whether it holds all of them). The collectives in the body reach
+/// across processes.
+/// </remarks>
 public static class Spmd
 {
     /// <summary>
@@ -18,7 +25,20 @@ public static class Spmd
     /// <param name="outSpec">How every output is reassembled: a dimension split over axes is the concatenation of the local blocks; <c>P()</c> means every device holds the whole (replicated) value.</param>
     /// <param name="body">The per-device function. Its inputs are views it must not dispose; the arrays it returns are taken over (views are copied).</param>
     /// <returns>The outputs as global arrays. The caller owns them.</returns>
-    /// <exception cref="ArgumentException">An input does not fit <paramref name="inSpec"/>, or the devices return different structures, element types or shapes.</exception>
+    /// <exception cref="ArgumentException">
+    /// An input does not fit <paramref name="inSpec"/> (or would need resharding while other processes hold part of it),
+    /// the devices return different structures, element types or shapes, or the mesh has no device of this process.
+    /// </exception>
+    /// <example>
+    /// Each device gets its rows; the body adds the devices' blocks element-wise, so every device returns the same sum:
+    /// <code>
+    /// var mesh = new Mesh(provider.Devices, ("data", provider.Devices.Count));
+    /// using GlobalArray x = GlobalArray.DevicePut(HostArray.From(values, rows, 4), new NamedSharding(mesh, new PartitionSpec("data")));
+    /// Tree&lt;GlobalArray&gt; sum = Spmd.ShardMap(mesh, x, new PartitionSpec("data"), PartitionSpec.Replicated,
+    ///     (context, local) => Collectives.Psum(local.Value.As&lt;float&gt;(), "data"));
+    /// // sum.Value: shape (rows / devices, 4); the caller disposes it.
+    /// </code>
+    /// </example>
     public static Tree<GlobalArray> ShardMap(
         Mesh mesh,
         Tree<GlobalArray> inputs,
@@ -38,7 +58,7 @@ public static class Spmd
     /// <param name="outSpecs">Chooses the spec of an output leaf from its path and device 0's local value.</param>
     /// <param name="body">The per-device function.</param>
     /// <returns>The outputs as global arrays. The caller owns them.</returns>
-    /// <exception cref="ArgumentException">An input does not fit its spec, or the devices return different structures, element types or shapes.</exception>
+    /// <exception cref="ArgumentException">An input does not fit its spec, the devices return different structures, element types or shapes, or the mesh has no device of this process.</exception>
     public static Tree<GlobalArray> ShardMap(
         Mesh mesh,
         Tree<GlobalArray> inputs,
@@ -59,12 +79,12 @@ public static class Spmd
     /// Maps <paramref name="body"/> over the leading axis of the inputs, one slice per device, and stacks the results
     /// on a new leading axis (JAX <c>pmap(f, axis_name=...)</c>).
     /// </summary>
-    /// <param name="provider">The provider; the first <c>n</c> of its devices are used, <c>n</c> being the leading size.</param>
+    /// <param name="provider">The provider; the first <c>n</c> of its devices are used, <c>n</c> being the leading size (on a multi-process provider, devices of every process in id order; some must be this process's).</param>
     /// <param name="axisName">The axis name bound in the body.</param>
-    /// <param name="inputs">Host arrays that share one leading size <c>n</c>.</param>
+    /// <param name="inputs">Host arrays that share one leading size <c>n</c>; on a multi-process provider every process passes the same values and places its own devices' slices.</param>
     /// <param name="body">The per-device function; it sees each input without its leading axis.</param>
-    /// <returns>The outputs, each of shape <c>(n, …)</c>. The caller owns them.</returns>
-    /// <exception cref="ArgumentException">The inputs have no common leading size, or it exceeds the device count.</exception>
+    /// <returns>The outputs, each of shape <c>(n, …)</c>, holding this process's slices. The caller owns them.</returns>
+    /// <exception cref="ArgumentException">The inputs have no common leading size, it exceeds the device count, or none of the first <c>n</c> devices is this process's.</exception>
     public static Tree<GlobalArray> PMap(
         DeviceProvider provider,
         string axisName,
@@ -96,6 +116,7 @@ public static class Spmd
         }
 
         var mesh = new Mesh(provider.Devices.Take((int)n), (axisName, (int)n));
+        ProviderOf(mesh);
         var spec = new PartitionSpec(axisName);
         Tree<GlobalArray> placed = inputs.DevicePut(new NamedSharding(mesh, spec));
         try
@@ -108,7 +129,7 @@ public static class Spmd
         }
     }
 
-    internal static DeviceProvider ProviderOf(Mesh mesh)
+    private static DeviceProvider ProviderOf(Mesh mesh)
     {
         DeviceProvider? provider = mesh.Devices[0].Provider;
         if (provider is null || mesh.Devices.Any(d => !ReferenceEquals(d.Provider, provider)))
@@ -116,10 +137,13 @@ public static class Spmd
             throw new ArgumentException($"Every device of {mesh} must belong to one provider.", nameof(mesh));
         }
 
-        if (mesh.Devices.Any(d => !provider.IsAddressable(d)))
+        // Every process runs the call for its own devices, so each needs some (the rule of a region on several processes).
+        int absent = Enumerable.Range(0, provider.ProcessCount).FirstOrDefault(p => !mesh.Devices.Any(d => d.ProcessIndex == p), -1);
+        if (absent >= 0)
         {
-            throw new NotSupportedException(
-                $"ShardMap and PMap over {mesh} would need devices of other processes; in this version they take meshes of this process's devices. Over a mesh that spans processes, use RunSpmd (each process runs its own devices' participants).");
+            throw new ArgumentException(
+                $"{mesh} has no device of process {absent}; over {provider.ProcessCount} processes, ShardMap and PMap take a mesh with devices of every process, and every process makes the call.",
+                nameof(mesh));
         }
 
         return provider;
