@@ -15,11 +15,13 @@ public static class HostingApp
 
     /// <summary>Runs the sample.</summary>
     /// <param name="args">Command-line switches (<c>--Artifex:Provider=cpu</c>), read after appsettings.json and environment variables.</param>
+    /// <param name="output">Where the steps are reported (by process 0 only, under <c>mpirun</c>).</param>
     /// <param name="error">Where a configuration error goes.</param>
     /// <returns>0; or <see cref="ConfigurationErrorExitCode"/> after one line <c>Configuration error: …</c> naming the key and the value.</returns>
-    public static int Run(string[] args, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
 
         // appsettings.json, then environment variables (Artifex__Provider=cpu), then switches (--Artifex:Provider=cpu).
@@ -35,7 +37,7 @@ public static class HostingApp
         using IHost host = builder.Build();
         try
         {
-            return host.Services.GetRequiredService<TrainingSteps>().Run(steps: 5);
+            return host.Services.GetRequiredService<TrainingSteps>().Run(steps: 5, output);
         }
         catch (OptionsValidationException e)
         {

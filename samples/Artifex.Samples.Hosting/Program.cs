@@ -1,3 +1,3 @@
 using Artifex.Samples.Hosting;
 
-return HostingApp.Run(args, Console.Error);
+return HostingApp.Run(args, Console.Out, Console.Error);

@@ -28,10 +28,25 @@ public sealed class HostingAppTests
         Assert.Contains("Artifex:Cpu:DeviceCount must be at least 1, but is 0.", Assert.Single(errors), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Run_TwoCpuDevices_ReportsEveryStep_TheLossFalls()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = HostingApp.Run(["--Artifex:Cpu:DeviceCount=2"], output, error);
+
+        Assert.True(code == 0, error.ToString());
+        HostingReport report = HostingReport.Parse(output.ToString());
+        Assert.StartsWith("CpuProvider: 2 'cpu' devices, mesh ", report.Header, StringComparison.Ordinal);
+        Assert.Equal(5, report.Losses.Count);
+        Assert.True(report.Losses.Zip(report.Losses.Skip(1)).All(static pair => pair.Second < pair.First), string.Join(", ", report.Losses));
+        Assert.Equal(4, report.Weights.Count);
+    }
+
     private static (int Code, string[] Errors) Run(params string[] args)
     {
         using var error = new StringWriter();
-        int code = HostingApp.Run(args, error);
+        int code = HostingApp.Run(args, TextWriter.Null, error);
         return (code, error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }

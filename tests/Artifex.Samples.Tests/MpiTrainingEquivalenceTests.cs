@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -13,7 +12,6 @@ namespace Artifex.Samples.Tests;
 /// </summary>
 public sealed class MpiTrainingEquivalenceTests : IDisposable
 {
-    private static readonly TimeSpan s_limit = TimeSpan.FromSeconds(300);
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "artifex-mpi-sample-" + Guid.NewGuid().ToString("N"));
 
     public MpiTrainingEquivalenceTests() => Directory.CreateDirectory(_folder);
@@ -21,11 +19,10 @@ public sealed class MpiTrainingEquivalenceTests : IDisposable
     [Fact]
     public void TwoProcessesTimesTwoDevices_EqualsOneProcessTimesFour_AndRepeatsBitForBit()
     {
-        string mpirun = FindOnPath("mpirun") ?? string.Empty;
-        Assert.SkipWhen(mpirun.Length == 0, "mpirun is not on PATH: install OpenMPI (Debian/Ubuntu: apt-get install openmpi-bin).");
+        Mpirun.Require();
         string first = Path.Combine(_folder, "mpi-1.bin"), second = Path.Combine(_folder, "mpi-2.bin"), single = Path.Combine(_folder, "cpu.bin");
-        RunUnderMpirun(mpirun, first);
-        RunUnderMpirun(mpirun, second);
+        RunUnderMpirun(first);
+        RunUnderMpirun(second);
         var options = new TrainingOptions
         {
             Synthetic = true,
@@ -50,45 +47,21 @@ public sealed class MpiTrainingEquivalenceTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private void RunUnderMpirun(string mpirun, string parameters)
+    private void RunUnderMpirun(string parameters)
     {
-        string sample = Path.Combine(AppContext.BaseDirectory, "Artifex.Samples.FashionMnist.dll");
-        var start = new ProcessStartInfo(mpirun) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in (string[])[
-            "--allow-run-as-root", "--oversubscribe", "-np", "2", "-x", "TERM=dumb", Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", sample,
+        (int code, string output, string error) = Mpirun.Run(
+            2,
+            "Artifex.Samples.FashionMnist.dll",
             "--provider", "mpi", "--devices", "4", "--epochs", "1", "--batch-size", "64", "--synthetic", "--train-limit", "1024", "--test-limit", "256",
-            "--output", Path.Combine(_folder, "mpi"), "--save-parameters", parameters])
-        {
-            start.ArgumentList.Add(argument);
-        }
+            "--output", Path.Combine(_folder, "mpi"), "--save-parameters", parameters);
 
-        // Shared memory only, no network probing: start-up in a fraction of a second on one host.
-        start.Environment["OMPI_MCA_pml"] = "ob1";
-        start.Environment["OMPI_MCA_btl"] = "self,vader";
-        start.Environment["OMPI_MCA_plm"] = "isolated";
-        start.Environment["TERM"] = "dumb";
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        Task<string> error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        if (!process.WaitForExit(s_limit))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"mpirun did not finish within {s_limit.TotalSeconds} s and was killed.");
-        }
-
-        Assert.True(process.ExitCode == 0, $"mpirun exited {process.ExitCode}: {output.Result}{error.Result}");
-        Assert.True(File.Exists(parameters), $"process 0 wrote no parameters: {output.Result}");
-        Assert.True(output.Result.Split('\n').Count(static line => line.StartsWith("Data: ", StringComparison.Ordinal)) == 1, $"not one report of the data (only process 0 reports): {output.Result}");
+        Assert.True(code == 0, $"mpirun exited {code}: {output}{error}");
+        Assert.True(File.Exists(parameters), $"process 0 wrote no parameters: {output}");
+        Assert.True(output.Split('\n').Count(static line => line.StartsWith("Data: ", StringComparison.Ordinal)) == 1, $"not one report of the data (only process 0 reports): {output}");
         using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "mpi", "summary.json")));
         Assert.Equal("mpi", summary.RootElement.GetProperty("provider").GetString());
         Assert.Equal(2, summary.RootElement.GetProperty("processes").GetInt32());
     }
 
     private static float[] Floats(string path) => MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(path)).ToArray();
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, name))
-            .FirstOrDefault(File.Exists);
 }
