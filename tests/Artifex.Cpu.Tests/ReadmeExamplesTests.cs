@@ -1,4 +1,5 @@
 using Artifex.Distributed;
+using Artifex.Testing;
 
 namespace Artifex.Cpu.Tests;
 
@@ -145,17 +146,6 @@ public sealed class ReadmeExamplesTests
         AssertInReadme("reproducible", closing: "});");
     }
 
-    private static void AssertInReadme(string name, string? closing = null)
-    {
-        string source = ReadmeText.Read("tests", "Artifex.Cpu.Tests", "ReadmeExamplesTests.cs");
-        string readme = ReadmeText.Read("README.md");
-        string[] expected = ReadmeText.Lines(ReadmeText.Between(source, $"// example:{name}:" + "begin", $"// example:{name}:" + "end"));
-
-        // An example that ends inside a region shows the region's closing line, which the test needs after its checks.
-        expected = closing is null ? expected : [.. expected, closing];
-        string marker = $"<!-- example:{name} -->";
-        int at = readme.IndexOf(marker, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"README.md has no {marker}");
-        Assert.Equal(expected, ReadmeText.CodeLines(ReadmeText.Between(readme[at..], "```csharp", "```")));
-    }
+    private static void AssertInReadme(string name, string? closing = null) =>
+        ReadmeText.AssertExample(name, ["tests", "Artifex.Cpu.Tests", "ReadmeExamplesTests.cs"], closing);
 }

@@ -1,4 +1,5 @@
 using Artifex.Distributed;
+using Artifex.Testing;
 
 namespace Artifex.Cpu.Tests;
 
