@@ -1,13 +1,16 @@
 namespace Artifex.Cpu;
 
-/// <summary>A buffer of an emulated CPU device: 64-byte aligned native memory, off the GC heap.</summary>
+/// <summary>
+/// A buffer of an emulated CPU device: 64-byte aligned native memory, off the GC heap; or, when
+/// <see cref="DeviceBuffer.IsExternal"/>, a view of host memory someone else owns, at whatever alignment it has.
+/// </summary>
 public sealed unsafe class CpuBuffer : DeviceBuffer
 {
-    /// <summary>The alignment of every buffer: one cache line, and one Vector512.</summary>
+    /// <summary>The alignment of every buffer the provider allocates: one cache line, and one Vector512.</summary>
     public const int Alignment = 64;
 
     private readonly void* _pointer;
-    private readonly CpuMemoryPool _pool;
+    private readonly CpuMemoryPool? _pool;
 
     internal CpuBuffer(DeviceProvider provider, CpuMemoryPool pool, Device device, Type elementType, int elementSize, long length)
         : base(provider, device, elementType, elementSize, length)
@@ -18,9 +21,16 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
         _pointer = pool.Rent(AllocationBytes);
     }
 
+    /// <summary>Wraps host memory the buffer does not own; freeing it does nothing.</summary>
+    internal CpuBuffer(DeviceProvider provider, Device device, Type elementType, int elementSize, long length, void* external)
+        : base(provider, device, elementType, elementSize, length)
+    {
+        _pointer = external;
+    }
+
     private nuint AllocationBytes => (nuint)Math.Max(SizeInBytes, 1);
 
-    /// <summary>Gets the address of the first element: 64-byte aligned, valid until the buffer is disposed.</summary>
+    /// <summary>Gets the address of the first element: 64-byte aligned unless external, valid until the buffer is disposed.</summary>
     public void* Address => _pointer;
 
     /// <summary>Gets the elements as a span (buffers of up to <see cref="int.MaxValue"/> elements).</summary>
@@ -31,5 +41,5 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
         where T : unmanaged => new(_pointer, checked((int)Length));
 
     /// <inheritdoc/>
-    protected override void Free() => _pool.Return(_pointer, AllocationBytes);
+    protected override void Free() => _pool?.Return(_pointer, AllocationBytes);
 }

@@ -24,6 +24,10 @@ public abstract class CpuMemoryProvider : DeviceProvider
         Memory.Allocate(this, device, elementType, elementSize, length);
 
     /// <inheritdoc/>
+    protected override unsafe DeviceBuffer WrapExternalCore(Device device, Type elementType, int elementSize, long length, nint address) =>
+        new CpuBuffer(this, device, elementType, elementSize, length, (void*)address);
+
+    /// <inheritdoc/>
     protected override void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset) =>
         CpuMemory.CopyFromHost(source, destination, destinationByteOffset);
 

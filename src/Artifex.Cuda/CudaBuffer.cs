@@ -3,7 +3,7 @@ using Artifex.Cuda.Runtime;
 
 namespace Artifex.Cuda;
 
-/// <summary>A block of device memory on one GPU (<c>cuMemAlloc</c>), freed when disposed or when its provider is.</summary>
+/// <summary>A block of device memory on one GPU (<c>cuMemAlloc</c>), freed when disposed or when its provider is; or a view of another library's memory, never freed here.</summary>
 internal sealed class CudaBuffer : DeviceBuffer
 {
     private readonly CudaResourceHandle? _memory;
@@ -14,6 +14,14 @@ internal sealed class CudaBuffer : DeviceBuffer
         State = state;
         _memory = memory;
         Pointer = memory is null ? 0 : (ulong)memory.Value;
+    }
+
+    /// <summary>Wraps device memory the buffer does not own (another library's allocation on the same GPU); freeing it does nothing.</summary>
+    public CudaBuffer(CudaProvider provider, Device device, CudaDeviceState state, Type elementType, int elementSize, long length, ulong external)
+        : base(provider, device, elementType, elementSize, length)
+    {
+        State = state;
+        Pointer = external;
     }
 
     /// <summary>Gets the device state of the GPU holding the memory.</summary>

@@ -24,6 +24,15 @@ public sealed unsafe partial class CudaProvider
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The memory must be on the device's GPU and usable in its primary context (as memory from the CUDA runtime, which
+    /// libtorch uses, is). Work on it is ordered on this provider's stream: the caller synchronises the other library's
+    /// stream before handing the memory over, and this provider's before the other library uses it again.
+    /// </remarks>
+    protected override DeviceBuffer WrapExternalCore(Device device, Type elementType, int elementSize, long length, nint address) =>
+        new CudaBuffer(this, device, GetState(device), elementType, elementSize, length, external: (ulong)address);
+
+    /// <inheritdoc/>
     protected override void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset)
     {
         if (source.IsEmpty)

@@ -883,6 +883,37 @@ public abstract class CollectiveConformanceTests : ProviderTestBase
         }
     });
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void AllReduce_OnViewsOfForeignMemory_LeavesTheSumInThatMemory(int n) => WithProvider(n, provider =>
+    {
+        ForeignMemory[] memories = [.. provider.Devices.Select(d => AllocateForeign(provider, d, 3 * sizeof(float)))];
+        try
+        {
+            provider.RunSpmd(new Mesh(provider.Devices, ("data", n)), context =>
+            {
+                ForeignMemory memory = memories[context.DeviceIndex];
+                using DeviceArray<float> gradient = DeviceArray.FromExternal<float>(context.Device, memory.Address, () => memory.IsAlive, 3);
+                gradient.CopyFrom([context.DeviceIndex + 1f, 10, -1]);
+                Collectives.AllReduceInPlace(gradient, ReduceOp.Mean, "data");
+            });
+
+            foreach ((Device device, ForeignMemory memory) in provider.Devices.Zip(memories))
+            {
+                using DeviceArray<float> again = DeviceArray.FromExternal<float>(device, memory.Address, null, 3);
+                Assert.Equal([(n + 1) / 2f, 10, -1], again.ToArray());
+            }
+        }
+        finally
+        {
+            foreach (ForeignMemory memory in memories)
+            {
+                memory.Dispose();
+            }
+        }
+    });
+
     [Fact]
     public void ShardMap_TheDocumentedExample_PsumOfTheBlocksIsReplicatedAndFullyAddressable() => WithProvider(4, provider =>
     {

@@ -15,6 +15,69 @@ public abstract class MemoryConformanceTests : ProviderTestBase
     });
 
     [Fact]
+    public void WrapExternal_WritesTheOwnersMemoryInPlace_CountsNoBytes_AndDisposingFreesNothing() => WithProvider(1, provider =>
+    {
+        Device device = provider.Devices[0];
+        using ForeignMemory memory = AllocateForeign(provider, device, 4 * sizeof(float));
+        long bytes = provider.LiveBytes;
+        using (DeviceBuffer view = provider.WrapExternal<float>(device, memory.Address, 4))
+        {
+            Assert.True(view.IsExternal);
+            Assert.Equal(1, provider.LiveBufferCount);
+            Assert.Equal(bytes, provider.LiveBytes);
+            provider.CopyFromHost<float>([1, 2, 3, 4], view);
+        }
+
+        Assert.Equal(0, provider.LiveBufferCount);
+        using DeviceArray<float> again = DeviceArray.FromExternal<float>(device, memory.Address, () => memory.IsAlive, 2, 2);
+        Assert.Equal([1f, 2, 3, 4], again.ToArray());
+    });
+
+    [Fact]
+    public void WrapExternal_OwnerReleasedTheMemory_EveryUseThrowsObjectDisposed() => WithProvider(1, provider =>
+    {
+        Device device = provider.Devices[0];
+        using ForeignMemory memory = AllocateForeign(provider, device, 4 * sizeof(float));
+        bool alive = true;
+        using DeviceBuffer view = provider.WrapExternal<float>(device, memory.Address, 4, () => alive);
+        provider.CopyFromHost<float>([1, 2, 3, 4], view);
+
+        alive = false;
+        Assert.True(view.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => provider.CopyToHost<float>(view, 0, new float[4]));
+        Assert.Throws<ObjectDisposedException>(() => provider.CopyFromHost<float>([5, 6, 7, 8], view));
+    });
+
+    [Fact]
+    public void WrapExternal_BadArguments_AreRefusedNamingTheArgument() => WithProvider(1, provider =>
+    {
+        Device device = provider.Devices[0];
+        Assert.Equal("address", Assert.Throws<ArgumentException>(() => provider.WrapExternal<float>(device, 0, 4)).ParamName);
+        Assert.Equal("length", Assert.Throws<ArgumentOutOfRangeException>(() => provider.WrapExternal<float>(device, 64, -1)).ParamName);
+        Assert.Equal("length", Assert.Throws<ArgumentOutOfRangeException>(() => provider.WrapExternal<double>(device, 64, long.MaxValue / 4)).ParamName);
+        using DeviceProvider other = CreateProvider(1);
+        Assert.Equal("device", Assert.Throws<ArgumentException>(() => provider.WrapExternal<float>(other.Devices[0], 64, 4)).ParamName);
+        using DeviceBuffer empty = provider.WrapExternal<float>(device, 0, 0);
+        Assert.Equal(0, empty.Length);
+    });
+
+    [Fact]
+    public void WrapExternal_ProviderDisposedWhileAViewIsLive_TheOwnersMemoryStays()
+    {
+        DeviceProvider provider = CreateProvider(1);
+        Device device = provider.Devices[0];
+        using ForeignMemory memory = AllocateForeign(provider, device, 4 * sizeof(float));
+        DeviceBuffer view = provider.WrapExternal<float>(device, memory.Address, 4);
+        provider.CopyFromHost<float>([1, 2, 3, 4], view);
+        provider.Dispose();
+
+        Assert.True(view.IsDisposed);
+        using DeviceProvider next = CreateProvider(1);
+        using DeviceArray<float> again = DeviceArray.FromExternal<float>(next.Devices[0], memory.Address, null, 4);
+        Assert.Equal([1f, 2, 3, 4], again.ToArray());
+    }
+
+    [Fact]
     public void CopyFromHostThenToHost_Float_RoundTrips() => RoundTrip([1.5f, -2f, float.NaN, 3e38f]);
 
     [Fact]

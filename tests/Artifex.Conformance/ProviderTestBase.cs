@@ -20,5 +20,8 @@ public abstract class ProviderTestBase
         Assert.Equal(0, provider.LiveBufferCount);
     }
 
+    /// <summary>Allocates memory of <paramref name="device"/> that <paramref name="provider"/> did not allocate: host memory unless overridden.</summary>
+    protected virtual ForeignMemory AllocateForeign(DeviceProvider provider, Device device, long bytes) => new(bytes);
+
     protected static float[] Iota(long count) => [.. Enumerable.Range(0, checked((int)count)).Select(static i => (float)i)];
 }

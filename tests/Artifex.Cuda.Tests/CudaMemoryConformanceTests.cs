@@ -6,4 +6,6 @@ namespace Artifex.Cuda.Tests;
 public sealed class CudaMemoryConformanceTests : MemoryConformanceTests
 {
     protected override DeviceProvider CreateProvider(int deviceCount) => GpuEnvironment.CreateProvider(deviceCount);
+
+    protected override ForeignMemory AllocateForeign(DeviceProvider provider, Device device, long bytes) => GpuForeignMemory.Allocate(provider, device, bytes);
 }

@@ -57,7 +57,7 @@ public abstract class DeviceArray : IDisposable
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(shape);
-        DeviceProvider provider = device.Provider ?? throw new ArgumentException($"Device {device} belongs to no provider.", nameof(device));
+        DeviceProvider provider = ProviderOf(device);
         long length = CheckedLength(shape, nameof(shape));
         return new DeviceArray<T>(provider.Allocate<T>(device, length), [.. shape], ownsBuffer: true);
     }
@@ -74,6 +74,28 @@ public abstract class DeviceArray : IDisposable
         DeviceArray<T> array = Allocate<T>(device, [.. host.Shape]);
         array.Buffer.Provider.CopyFromHost<T>(host.Span, array.Buffer);
         return array;
+    }
+
+    /// <summary>
+    /// Wraps memory that something else owns (a framework tensor's storage) as a device array, without copying: collectives
+    /// and kernels on the array read and write that memory in place. See <see cref="DeviceProvider.WrapExternal{T}"/>.
+    /// </summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="device">The device whose memory it is, of this process.</param>
+    /// <param name="address">The first element's address.</param>
+    /// <param name="ownerAlive">Tells whether the memory still exists; once it says no, every use throws <see cref="ObjectDisposedException"/>.</param>
+    /// <param name="shape">The shape; the memory holds that many elements, row-major.</param>
+    /// <returns>The array. Disposing it frees nothing of the memory; the caller must still dispose it.</returns>
+    /// <exception cref="ArgumentException">The device is not this process's, or the address is null for a non-empty shape.</exception>
+    /// <exception cref="NotSupportedException">The device's provider cannot wrap memory it did not allocate.</exception>
+    public static DeviceArray<T> FromExternal<T>(Device device, nint address, Func<bool>? ownerAlive, params long[] shape)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(shape);
+        long length = CheckedLength(shape, nameof(shape));
+        DeviceProvider provider = ProviderOf(device);
+        return new DeviceArray<T>(provider.WrapExternal<T>(device, address, length, ownerAlive), [.. shape], ownsBuffer: true);
     }
 
     /// <summary>Wraps memory owned elsewhere as a device array without copying (a view).</summary>
@@ -148,6 +170,9 @@ public abstract class DeviceArray : IDisposable
     /// <summary>Returns e.g. <c>DeviceArray&lt;Single&gt;(2, 3) on cpu:1</c>.</summary>
     /// <returns>The description.</returns>
     public override string ToString() => $"DeviceArray<{ElementType.Name}>{Python.Shape(Shape.AsSpan())} on {Device}";
+
+    private static DeviceProvider ProviderOf(Device device) =>
+        device.Provider ?? throw new ArgumentException($"Device {device} belongs to no provider.", nameof(device));
 
     internal static long CheckedLength(ReadOnlySpan<long> shape, string paramName)
     {

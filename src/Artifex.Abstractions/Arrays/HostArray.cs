@@ -40,7 +40,7 @@ public abstract class HostArray
     /// <summary>Copies a tensor into a new host array.</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="tensor">The tensor (dense or strided).</param>
-    /// <returns>The host array.</returns>
+    /// <returns>The host array, typed as the base class like every <c>From</c> (see <see cref="From{T}(T[], long[])"/>).</returns>
     public static HostArray From<T>(Tensor<T> tensor)
         where T : unmanaged => HostArray<T>.FromTensor(tensor);
 
@@ -48,7 +48,12 @@ public abstract class HostArray
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="data">The elements; the array is shared, not copied.</param>
     /// <param name="shape">The shape; its product must equal the length of <paramref name="data"/>.</param>
-    /// <returns>The host array.</returns>
+    /// <returns>
+    /// The host array, typed as the base class on purpose: <c>Tree.Dict(("inputs", HostArray.From(floats, 8, 3)),
+    /// ("labels", HostArray.From(ints, 8)))</c> infers one leaf type, which two different <see cref="HostArray{T}"/>
+    /// types would not give. For the typed array write <c>new HostArray&lt;T&gt;(data, shape)</c>, or call
+    /// <see cref="As{T}"/>.
+    /// </returns>
     /// <exception cref="ArgumentException">The shape has a negative dimension or does not match the data length.</exception>
     public static HostArray From<T>(T[] data, params long[] shape)
         where T : unmanaged => new HostArray<T>(data, shape);

@@ -6,12 +6,15 @@ namespace Artifex;
 /// <remarks>
 /// Device memory is not assumed to be host-addressable: data moves in and out only through the copy
 /// methods of <see cref="DeviceProvider"/>. A buffer is owned by whoever allocated it and must be
-/// disposed; a provider frees the buffers that are still live when it is disposed.
+/// disposed; a provider frees the buffers that are still live when it is disposed. A buffer made by
+/// <see cref="DeviceProvider.WrapExternal{T}"/> is a view of memory someone else owns (<see cref="IsExternal"/>):
+/// disposing it frees nothing.
 /// </remarks>
 public abstract class DeviceBuffer : IDisposable
 {
     private int _disposed;
     private int _uses;
+    private Func<bool>? _ownerAlive;
 
     /// <summary>Initializes the common state of a buffer. Called by providers only.</summary>
     /// <param name="provider">The provider that allocated the buffer.</param>
@@ -71,8 +74,20 @@ public abstract class DeviceBuffer : IDisposable
     /// <summary>Gets the size of the buffer in bytes.</summary>
     public long SizeInBytes => Length * ElementSize;
 
-    /// <summary>Gets a value indicating whether the buffer has been disposed (by its owner or by its provider).</summary>
-    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    /// <summary>
+    /// Gets a value indicating whether the buffer is a view of memory it does not own (made by
+    /// <see cref="DeviceProvider.WrapExternal{T}"/>): disposing it frees nothing, and it holds no bytes of its provider's.
+    /// </summary>
+    public bool IsExternal { get; private set; }
+
+    /// <summary>
+    /// Gets a value indicating whether the buffer has been disposed (by its owner or by its provider), or, for an external
+    /// buffer, whether the owner of its memory says the memory is gone.
+    /// </summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0 || (_ownerAlive is { } alive && !alive());
+
+    /// <summary>Gets the bytes of its provider's memory the buffer holds: none for an external buffer.</summary>
+    internal long OwnedBytes => IsExternal ? 0 : SizeInBytes;
 
     /// <summary>Frees the memory. Calling it more than once has no effect.</summary>
     /// <remarks>
@@ -97,7 +112,9 @@ public abstract class DeviceBuffer : IDisposable
         if (IsDisposed)
         {
             ReleaseUse();
-            throw new ObjectDisposedException(ToString(), $"{this} was disposed before the collective that uses it.");
+            throw new ObjectDisposedException(ToString(), Volatile.Read(ref _disposed) != 0
+                ? $"{this} was disposed before the collective that uses it."
+                : $"{this} is a view of memory whose owner released it before the collective that uses it.");
         }
     }
 
@@ -114,6 +131,13 @@ public abstract class DeviceBuffer : IDisposable
     protected internal abstract void Free();
 
     internal bool MarkDisposed() => Interlocked.Exchange(ref _disposed, 1) == 0;
+
+    /// <summary>Marks the buffer as a view of memory owned elsewhere, whose owner reports through <paramref name="ownerAlive"/> whether it still exists.</summary>
+    internal void MarkExternal(Func<bool>? ownerAlive)
+    {
+        IsExternal = true;
+        _ownerAlive = ownerAlive;
+    }
 
     /// <summary>Returns a short description, e.g. <c>DeviceBuffer(cpu:1, Single[1024])</c>.</summary>
     /// <returns>The description.</returns>

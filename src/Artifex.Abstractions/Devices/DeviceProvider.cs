@@ -128,12 +128,53 @@ public abstract partial class DeviceProvider : IDisposable
         }
 
         FreeLeaked();
-        DeviceBuffer buffer = AllocateCore(device, typeof(T), elementSize, length);
-        buffer.Id = Interlocked.Increment(ref _nextBufferId);
-        buffer.AllocationSite = s_traceLeaks ? new System.Diagnostics.StackTrace(1, fNeedFileInfo: true).ToString() : null;
-        _liveBuffers.TryAdd(buffer.Id, new WeakReference<DeviceBuffer>(buffer));
-        Interlocked.Add(ref _liveBytes, buffer.SizeInBytes);
-        return buffer;
+        return Register(AllocateCore(device, typeof(T), elementSize, length));
+    }
+
+    /// <summary>
+    /// Wraps memory that something else owns as a buffer of this provider, without copying: a view of a framework's tensor
+    /// storage, so that collectives and kernels work on it in place. Disposing the buffer frees nothing.
+    /// </summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="device">A device of this process; the memory must be that device's (host memory for CPU devices, device memory of that GPU in the provider's context for CUDA).</param>
+    /// <param name="address">The address of the first element.</param>
+    /// <param name="length">The number of elements the memory holds from <paramref name="address"/>.</param>
+    /// <param name="ownerAlive">
+    /// Tells whether the memory still exists (e.g. "the tensor is not disposed"); once it returns <see langword="false"/>,
+    /// the buffer reads as disposed and every use throws <see cref="ObjectDisposedException"/> instead of touching freed
+    /// memory. Without it, the caller keeps the memory alive until the buffer is disposed.
+    /// </param>
+    /// <returns>A new buffer with <see cref="DeviceBuffer.IsExternal"/> set. The caller must dispose it (which frees nothing); it does not count in <see cref="LiveBytes"/>.</returns>
+    /// <exception cref="ObjectDisposedException">The provider has been disposed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="device"/> does not belong to this provider or to this process, or <paramref name="address"/> is null while <paramref name="length"/> is not 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative, or its size in bytes does not fit in a <see cref="long"/>.</exception>
+    /// <exception cref="NotSupportedException">The provider cannot address memory it did not allocate.</exception>
+    public DeviceBuffer WrapExternal<T>(Device device, nint address, long length, Func<bool>? ownerAlive = null)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        int elementSize = Unsafe.SizeOf<T>();
+        if (length > long.MaxValue / elementSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"{length} elements of {typeof(T).Name} ({elementSize} bytes each) are more bytes than a buffer can address.");
+        }
+
+        if (address == 0 && length != 0)
+        {
+            throw new ArgumentException($"A null address cannot hold {length} elements of {typeof(T).Name}.", nameof(address));
+        }
+
+        ThrowIfForeign(device, nameof(device));
+        if (!IsAddressable(device))
+        {
+            throw new ArgumentException($"Device {device} belongs to process {device.ProcessIndex}; process {ProcessIndex} cannot address its memory.", nameof(device));
+        }
+
+        DeviceBuffer buffer = WrapExternalCore(device, typeof(T), elementSize, length, address);
+        buffer.MarkExternal(ownerAlive);
+        return Register(buffer);
     }
 
     /// <summary>Copies host elements into a device buffer.</summary>
@@ -225,7 +266,7 @@ public abstract partial class DeviceProvider : IDisposable
                 if (reference.TryGetTarget(out DeviceBuffer? buffer) && buffer.MarkDisposed())
                 {
                     leaked++;
-                    bytes += buffer.SizeInBytes;
+                    bytes += buffer.OwnedBytes;
                     Release(buffer);
                 }
             }
@@ -247,6 +288,17 @@ public abstract partial class DeviceProvider : IDisposable
     /// <param name="processIndex">The process index.</param>
     /// <returns>The device.</returns>
     protected Device CreateDevice(int id, string kind, int processIndex = 0) => new(id, Platform, kind, processIndex, this);
+
+    /// <summary>Wraps memory the provider did not allocate (see <see cref="WrapExternal{T}"/>). Arguments are already validated.</summary>
+    /// <param name="device">The device, of this process.</param>
+    /// <param name="elementType">The element type.</param>
+    /// <param name="elementSize">The element size in bytes.</param>
+    /// <param name="length">The element count.</param>
+    /// <param name="address">The first element's address.</param>
+    /// <returns>A buffer whose <c>Free</c> frees nothing.</returns>
+    /// <exception cref="NotSupportedException">Always, unless overridden.</exception>
+    protected virtual DeviceBuffer WrapExternalCore(Device device, Type elementType, int elementSize, long length, nint address) =>
+        throw new NotSupportedException($"The {Platform} provider cannot wrap memory it did not allocate.");
 
     /// <summary>Allocates an uninitialized buffer. Arguments are already validated.</summary>
     /// <param name="device">A device of this provider.</param>
@@ -293,7 +345,7 @@ public abstract partial class DeviceProvider : IDisposable
     {
         if (_liveBuffers.TryRemove(buffer.Id, out _))
         {
-            Interlocked.Add(ref _liveBytes, -buffer.SizeInBytes);
+            Interlocked.Add(ref _liveBytes, -buffer.OwnedBytes);
             buffer.Free();
         }
     }
@@ -306,11 +358,21 @@ public abstract partial class DeviceProvider : IDisposable
     {
         if (_liveBuffers.TryRemove(buffer.Id, out _))
         {
-            Interlocked.Add(ref _liveBytes, -buffer.SizeInBytes);
+            Interlocked.Add(ref _liveBytes, -buffer.OwnedBytes);
             Interlocked.Increment(ref _leakedBuffers);
             ProviderLog.BufferLeaked(Logger, buffer.ToString(), buffer.AllocationSite ?? $"set {TraceLeaksVariable}=1 to log where leaked buffers were allocated");
             _leaked.Enqueue(buffer);
         }
+    }
+
+    /// <summary>Counts a new buffer among the live ones (and its bytes, unless external) and gives it its id.</summary>
+    private DeviceBuffer Register(DeviceBuffer buffer)
+    {
+        buffer.Id = Interlocked.Increment(ref _nextBufferId);
+        buffer.AllocationSite = s_traceLeaks ? new System.Diagnostics.StackTrace(2, fNeedFileInfo: true).ToString() : null;
+        _liveBuffers.TryAdd(buffer.Id, new WeakReference<DeviceBuffer>(buffer));
+        Interlocked.Add(ref _liveBytes, buffer.OwnedBytes);
+        return buffer;
     }
 
     private void FreeLeaked()
