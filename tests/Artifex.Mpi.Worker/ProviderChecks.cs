@@ -11,13 +11,13 @@ internal sealed class ProviderChecks
 {
     private const int Local = 2;
     private const int Block = 3;
-    private readonly List<string> _failures = [];
+    private readonly Failures _failures = new();
 
     public int Run()
     {
         using var provider = new MpiProvider(Local);
         int p = provider.ProcessIndex, n = provider.Devices.Count;
-        Check(provider.LocalDevices.Count == Local && provider.LocalDevices.All(d => d.ProcessIndex == p), "local devices");
+        _failures.Check(provider.LocalDevices.Count == Local && provider.LocalDevices.All(d => d.ProcessIndex == p), "local devices");
         CheckOneTimeout(provider);
         CheckDataAxis(provider, n);
         CheckLargeAllReduce(provider, n);
@@ -25,13 +25,13 @@ internal sealed class ProviderChecks
         CheckGrid(provider);
         CheckPlacement(provider, n);
         CheckReproducible(provider, n);
-        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rank {p}/{provider.ProcessCount} {(_failures.Count == 0 ? "PROVIDER OK" : "FAILED: " + string.Join("; ", _failures))}"));
-        if (p == 0 && _failures.Count == 0)
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rank {p}/{provider.ProcessCount} {_failures.Report("PROVIDER OK")}"));
+        if (p == 0 && _failures.None)
         {
             Console.Out.WriteLine("PROVIDER PASS");
         }
 
-        return _failures.Count == 0 ? 0 : 1;
+        return _failures.None ? 0 : 1;
     }
 
     /// <summary>Device d's value: element i of its block is (d + 1)·(i + 1).</summary>
@@ -73,13 +73,13 @@ internal sealed class ProviderChecks
         {
             int d = device.Id;
             Dictionary<string, float[]> r = results[d];
-            Expect(r["Sum"], i => sumOfDevices * (i + 1), $"sum on {device}");
-            Expect(r["Mean"], i => sumOfDevices * (i + 1) / n, $"mean on {device}");
-            Expect(r["Max"], i => Value(n - 1, i), $"max on {device}");
-            Expect(r["Min"], i => Value(0, i), $"min on {device}");
-            Expect(r["gather"], i => Value(i / Block, i % Block), $"all_gather on {device}");
-            Expect(r["scatter"], i => Enumerable.Range(0, n).Sum(k => (float)(k + (d * Block) + i)), $"psum_scatter on {device}");
-            Expect(r["broadcast"], i => Value(n - 1, i), $"broadcast on {device}");
+            _failures.Expect(r["Sum"], i => sumOfDevices * (i + 1), $"sum on {device}");
+            _failures.Expect(r["Mean"], i => sumOfDevices * (i + 1) / n, $"mean on {device}");
+            _failures.Expect(r["Max"], i => Value(n - 1, i), $"max on {device}");
+            _failures.Expect(r["Min"], i => Value(0, i), $"min on {device}");
+            _failures.Expect(r["gather"], i => Value(i / Block, i % Block), $"all_gather on {device}");
+            _failures.Expect(r["scatter"], i => Enumerable.Range(0, n).Sum(k => (float)(k + (d * Block) + i)), $"psum_scatter on {device}");
+            _failures.Expect(r["broadcast"], i => Value(n - 1, i), $"broadcast on {device}");
         }
     }
 
@@ -87,9 +87,9 @@ internal sealed class ProviderChecks
     private void CheckOneTimeout(MpiProvider provider)
     {
         TimeSpan before = provider.CollectiveTimeout;
-        Check(MpiWatchdog.Timeout == before, $"the watchdog's timeout ({MpiWatchdog.Timeout}) is the provider's ({before})");
+        _failures.Check(MpiWatchdog.Timeout == before, $"the watchdog's timeout ({MpiWatchdog.Timeout}) is the provider's ({before})");
         provider.CollectiveTimeout = TimeSpan.FromSeconds(123);
-        Check(MpiWatchdog.Timeout == TimeSpan.FromSeconds(123), "setting the provider's timeout sets the watchdog's");
+        _failures.Check(MpiWatchdog.Timeout == TimeSpan.FromSeconds(123), "setting the provider's timeout sets the watchdog's");
         provider.CollectiveTimeout = before;
     }
 
@@ -118,8 +118,8 @@ internal sealed class ProviderChecks
 
         foreach (Device device in provider.LocalDevices)
         {
-            Expect(results[device.Id][0], i => sumOfDevices * ((i % 7) + 1) / n, $"large mean on {device}");
-            Expect(results[device.Id][1], i => sumOfDevices * ((i % 7) + 1), $"large in-place sum on {device}");
+            _failures.Expect(results[device.Id][0], i => sumOfDevices * ((i % 7) + 1) / n, $"large mean on {device}");
+            _failures.Expect(results[device.Id][1], i => sumOfDevices * ((i % 7) + 1), $"large in-place sum on {device}");
         }
     }
 
@@ -152,10 +152,10 @@ internal sealed class ProviderChecks
         foreach (Device device in provider.LocalDevices)
         {
             float[][] r = results[device.Id];
-            Expect(r[0], i => sum * (i + 1) / n, $"bucketed gradient mean on {device}");
-            Expect(r[1], i => sum * (i % 5) / n, $"large-leaf gradient mean on {device}");
-            Expect(r[2], i => squares * (i + 1) / sum, $"weighted gradient mean on {device}");
-            Expect(r[3], i => sum * (i + 1), $"metric sum on {device}");
+            _failures.Expect(r[0], i => sum * (i + 1) / n, $"bucketed gradient mean on {device}");
+            _failures.Expect(r[1], i => sum * (i % 5) / n, $"large-leaf gradient mean on {device}");
+            _failures.Expect(r[2], i => squares * (i + 1) / sum, $"weighted gradient mean on {device}");
+            _failures.Expect(r[3], i => sum * (i + 1), $"metric sum on {device}");
         }
     }
 
@@ -186,9 +186,9 @@ internal sealed class ProviderChecks
             float overData = Enumerable.Range(0, processes).Sum(q => (q * Local) + model + 1f);
             float overModel = Enumerable.Range(0, Local).Sum(m => (device.ProcessIndex * Local) + m + 1f);
             float overAll = Enumerable.Range(1, provider.Devices.Count).Sum(static v => (float)v);
-            Expect(sums[device.Id][0], i => overData * (i + 1), $"grid sum over 'data' on {device}");
-            Expect(sums[device.Id][1], i => overModel * (i + 1), $"grid sum over 'model' on {device}");
-            Expect(sums[device.Id][2], i => overAll * (i + 1), $"grid sum over ('data', 'model') on {device}");
+            _failures.Expect(sums[device.Id][0], i => overData * (i + 1), $"grid sum over 'data' on {device}");
+            _failures.Expect(sums[device.Id][1], i => overModel * (i + 1), $"grid sum over 'model' on {device}");
+            _failures.Expect(sums[device.Id][2], i => overAll * (i + 1), $"grid sum over ('data', 'model') on {device}");
         }
     }
 
@@ -198,8 +198,8 @@ internal sealed class ProviderChecks
         float[] global = [.. Enumerable.Range(0, n * Block).Select(static i => (float)i)];
         using GlobalArray<float> sharded = GlobalArray.DevicePut(new HostArray<float>(global, n, Block), new NamedSharding(mesh, new PartitionSpec("data")));
         using GlobalArray<float> replicated = GlobalArray.DevicePut(new HostArray<float>(global, n, Block), new NamedSharding(mesh, new PartitionSpec()));
-        Check(sharded.Shards.Length == Local && sharded.Shards.All(s => provider.IsAddressable(s.Device)), "a sharded array holds only the addressable shards");
-        Check(replicated.ToArray().SequenceEqual(global), "a replicated array reads back whole on every process");
+        _failures.Check(sharded.Shards.Length == Local && sharded.Shards.All(s => provider.IsAddressable(s.Device)), "a sharded array holds only the addressable shards");
+        _failures.Check(replicated.ToArray().SequenceEqual(global), "a replicated array reads back whole on every process");
         bool refused = false;
         try
         {
@@ -210,13 +210,13 @@ internal sealed class ProviderChecks
             refused = true;
         }
 
-        Check(refused == (provider.ProcessCount > 1), "an array other processes hold part of is not gathered silently");
+        _failures.Check(refused == (provider.ProcessCount > 1), "an array other processes hold part of is not gathered silently");
         provider.AllReduceShards(sharded, ReduceOp.Sum, "data");
         foreach (Shard shard in sharded.Shards)
         {
             float[] values = new float[Block];
             provider.CopyToHost<float>(shard.Buffer, 0, values);
-            Expect(values, i => Enumerable.Range(0, n).Sum(k => (float)((k * Block) + i)), $"host-issued all-reduce on {shard.Device}");
+            _failures.Expect(values, i => Enumerable.Range(0, n).Sum(k => (float)((k * Block) + i)), $"host-issued all-reduce on {shard.Device}");
         }
     }
 
@@ -252,7 +252,7 @@ internal sealed class ProviderChecks
         provider.CopyToHost<float>(expected, 0, bits);
         foreach (Device device in provider.LocalDevices)
         {
-            Check(results[device.Id].SequenceEqual(bits), $"reproducible sum on {device} equals one state's deposits in reverse order");
+            _failures.Check(results[device.Id].SequenceEqual(bits), $"reproducible sum on {device} equals one state's deposits in reverse order");
         }
     }
 
@@ -261,25 +261,5 @@ internal sealed class ProviderChecks
         DeviceArray<float> array = DeviceArray.Allocate<float>(device, Block);
         array.CopyFrom([.. Enumerable.Range(0, Block).Select(i => Value(index, i))]);
         return array;
-    }
-
-    private void Expect(float[] actual, Func<int, float> expected, string what)
-    {
-        for (int i = 0; i < actual.Length; i++)
-        {
-            if (actual[i] != expected(i))
-            {
-                _failures.Add(string.Create(CultureInfo.InvariantCulture, $"{what}: [{i}] = {actual[i]}, expected {expected(i)}"));
-                return;
-            }
-        }
-    }
-
-    private void Check(bool condition, string what)
-    {
-        if (!condition)
-        {
-            _failures.Add(what);
-        }
     }
 }

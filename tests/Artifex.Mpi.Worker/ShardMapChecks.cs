@@ -13,7 +13,7 @@ internal sealed class ShardMapChecks
     private const int Local = 2;
     private const int Columns = 3;
     private const int RowsPerDevice = 2;
-    private readonly List<string> _failures = [];
+    private readonly Failures _failures = new();
 
     public int Run()
     {
@@ -24,9 +24,9 @@ internal sealed class ShardMapChecks
         CheckGrid(provider);
         CheckPMap(provider, n);
         CheckRefusals(provider, n);
-        Check(provider.LiveBufferCount == 0, string.Create(CultureInfo.InvariantCulture, $"{provider.LiveBufferCount} buffers still live at the end"));
-        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rank {provider.ProcessIndex}/{provider.ProcessCount} {(_failures.Count == 0 ? "SHARDMAP OK" : "FAILED: " + string.Join("; ", _failures))}"));
-        return _failures.Count == 0 ? 0 : 1;
+        _failures.Check(provider.LiveBufferCount == 0, string.Create(CultureInfo.InvariantCulture, $"{provider.LiveBufferCount} buffers still live at the end"));
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rank {provider.ProcessIndex}/{provider.ProcessCount} {_failures.Report("SHARDMAP OK")}"));
+        return _failures.None ? 0 : 1;
     }
 
     /// <summary>Element (r, c) of the global input: distinct small integers.</summary>
@@ -59,18 +59,18 @@ internal sealed class ShardMapChecks
         try
         {
             GlobalArray<float> shifted = outputs["shifted"].Value.As<float>(), total = outputs["total"].Value.As<float>();
-            Check(shifted.Shape.SequenceEqual([rows, Columns]) && total.Shape.SequenceEqual([RowsPerDevice, Columns]), $"{what}: output shapes");
-            Check(shifted.Shards.Length == Local && shifted.Shards.All(s => provider.IsAddressable(s.Device)), $"{what}: the split output holds this process's blocks");
-            Check(shifted.IsFullyAddressable == (provider.ProcessCount == 1) && total.IsFullyAddressable == (provider.ProcessCount == 1), $"{what}: IsFullyAddressable");
+            _failures.Check(shifted.Shape.SequenceEqual([rows, Columns]) && total.Shape.SequenceEqual([RowsPerDevice, Columns]), $"{what}: output shapes");
+            _failures.Check(shifted.Shards.Length == Local && shifted.Shards.All(s => provider.IsAddressable(s.Device)), $"{what}: the split output holds this process's blocks");
+            _failures.Check(shifted.IsFullyAddressable == (provider.ProcessCount == 1) && total.IsFullyAddressable == (provider.ProcessCount == 1), $"{what}: IsFullyAddressable");
             foreach (Shard shard in shifted.Shards)
             {
                 int position = mesh.Devices.IndexOf(shard.Device);
                 float[] values = shifted.GetShardData(shard.Device);
-                Expect(values, i => Input((position * RowsPerDevice) + (i / Columns), i % Columns) + ((i % Columns) + 1) * 100 + position, $"{what}: block of {shard.Device}");
+                _failures.Expect(values, i => Input((position * RowsPerDevice) + (i / Columns), i % Columns) + ((i % Columns) + 1) * 100 + position, $"{what}: block of {shard.Device}");
             }
 
             float[] sum = total.ToArray();
-            Expect(sum, i => Enumerable.Range(0, n).Sum(k => Input((k * RowsPerDevice) + (i / Columns), i % Columns)), $"{what}: replicated psum");
+            _failures.Expect(sum, i => Enumerable.Range(0, n).Sum(k => Input((k * RowsPerDevice) + (i / Columns), i % Columns)), $"{what}: replicated psum");
         }
         finally
         {
@@ -105,17 +105,17 @@ internal sealed class ShardMapChecks
         try
         {
             GlobalArray<float> doubled = outputs["doubled"].Value.As<float>(), sum = outputs["sum"].Value.As<float>();
-            Check(sum.Shape.SequenceEqual([RowsPerDevice, columns]), "grid: psum over data has the block's rows and every column");
+            _failures.Check(sum.Shape.SequenceEqual([RowsPerDevice, columns]), "grid: psum over data has the block's rows and every column");
             foreach (Shard shard in doubled.Shards)
             {
                 (long r0, long c0) = (shard.Index[0].Start, shard.Index[1].Start);
-                Expect(doubled.GetShardData(shard.Device), i => 2 * Global(r0 + (i / Columns), c0 + (i % Columns)), $"grid: doubled block of {shard.Device}");
+                _failures.Expect(doubled.GetShardData(shard.Device), i => 2 * Global(r0 + (i / Columns), c0 + (i % Columns)), $"grid: doubled block of {shard.Device}");
             }
 
             foreach (Shard shard in sum.Shards)
             {
                 long c0 = shard.Index[1].Start;
-                Expect(sum.GetShardData(shard.Device), i => Enumerable.Range(0, processes).Sum(d => Global((d * RowsPerDevice) + (i / Columns), c0 + (i % Columns))), $"grid: psum of {shard.Device}");
+                _failures.Expect(sum.GetShardData(shard.Device), i => Enumerable.Range(0, processes).Sum(d => Global((d * RowsPerDevice) + (i / Columns), c0 + (i % Columns))), $"grid: psum of {shard.Device}");
             }
         }
         finally
@@ -132,11 +132,11 @@ internal sealed class ShardMapChecks
         try
         {
             GlobalArray<float> result = outputs.Value.As<float>();
-            Check(result.Shape.SequenceEqual([n, Columns]) && result.Shards.Length == Local, "pmap: shape (n, columns), this process's slices");
+            _failures.Check(result.Shape.SequenceEqual([n, Columns]) && result.Shards.Length == Local, "pmap: shape (n, columns), this process's slices");
             float devices = n * (n + 1) / 2f;
             foreach (Shard shard in result.Shards)
             {
-                Expect(result.GetShardData(shard.Device), i => devices * (i + 1), $"pmap: slice of {shard.Device}");
+                _failures.Expect(result.GetShardData(shard.Device), i => devices * (i + 1), $"pmap: slice of {shard.Device}");
             }
         }
         finally
@@ -155,12 +155,12 @@ internal sealed class ShardMapChecks
         float[] global = [.. Enumerable.Range(0, n * Columns).Select(static i => (float)i)];
         using GlobalArray x = GlobalArray.DevicePut(HostArray.From(global, n, Columns), new NamedSharding(mesh, new PartitionSpec("data")));
         string? reshard = Refusal(() => Spmd.ShardMap(mesh, Tree.Dict(("x", x)), PartitionSpec.Replicated, PartitionSpec.Replicated, (_, local) => local["x"].Value.Clone()));
-        Check(
+        _failures.Check(
             provider.ProcessCount == 1 ? reshard is null : reshard?.Contains("Input 'x' is laid out as", StringComparison.Ordinal) == true && reshard.Contains("other processes", StringComparison.Ordinal),
             $"resharding an input other processes hold part of: {reshard ?? "not refused"}");
 
         string? partial = Refusal(() => Spmd.PMap(provider, "devices", HostArray.From(new float[Local * Columns], Local, Columns), (_, local) => local.Value.Clone()));
-        Check(
+        _failures.Check(
             provider.ProcessCount == 1 ? partial is null : partial?.Contains("has no device of process 1; over", StringComparison.Ordinal) == true,
             $"pmap over process 0's devices alone: {partial ?? "ran"}");
     }
@@ -176,26 +176,6 @@ internal sealed class ShardMapChecks
         catch (ArgumentException error)
         {
             return error.Message;
-        }
-    }
-
-    private void Expect(float[] actual, Func<int, float> expected, string what)
-    {
-        for (int i = 0; i < actual.Length; i++)
-        {
-            if (actual[i] != expected(i))
-            {
-                _failures.Add(string.Create(CultureInfo.InvariantCulture, $"{what}: [{i}] = {actual[i]}, expected {expected(i)}"));
-                return;
-            }
-        }
-    }
-
-    private void Check(bool condition, string what)
-    {
-        if (!condition)
-        {
-            _failures.Add(what);
         }
     }
 }

@@ -111,22 +111,7 @@ public abstract partial class DeviceProvider : IDisposable
     public DeviceBuffer Allocate<T>(Device device, long length)
         where T : unmanaged
     {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        ArgumentNullException.ThrowIfNull(device);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        int elementSize = Unsafe.SizeOf<T>();
-        if (length > long.MaxValue / elementSize)
-        {
-            // Every byte offset and bounds check of the contract is Length × ElementSize: it must not wrap.
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"{length} elements of {typeof(T).Name} ({elementSize} bytes each) are more bytes than a buffer can address.");
-        }
-
-        ThrowIfForeign(device, nameof(device));
-        if (!IsAddressable(device))
-        {
-            throw new ArgumentException($"Device {device} belongs to process {device.ProcessIndex}; process {ProcessIndex} cannot hold memory on it.", nameof(device));
-        }
-
+        int elementSize = ValidateNewBuffer<T>(device, length);
         FreeLeaked();
         return Register(AllocateCore(device, typeof(T), elementSize, length));
     }
@@ -152,24 +137,10 @@ public abstract partial class DeviceProvider : IDisposable
     public DeviceBuffer WrapExternal<T>(Device device, nint address, long length, Func<bool>? ownerAlive = null)
         where T : unmanaged
     {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        ArgumentNullException.ThrowIfNull(device);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        int elementSize = Unsafe.SizeOf<T>();
-        if (length > long.MaxValue / elementSize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"{length} elements of {typeof(T).Name} ({elementSize} bytes each) are more bytes than a buffer can address.");
-        }
-
+        int elementSize = ValidateNewBuffer<T>(device, length);
         if (address == 0 && length != 0)
         {
             throw new ArgumentException($"A null address cannot hold {length} elements of {typeof(T).Name}.", nameof(address));
-        }
-
-        ThrowIfForeign(device, nameof(device));
-        if (!IsAddressable(device))
-        {
-            throw new ArgumentException($"Device {device} belongs to process {device.ProcessIndex}; process {ProcessIndex} cannot address its memory.", nameof(device));
         }
 
         DeviceBuffer buffer = WrapExternalCore(device, typeof(T), elementSize, length, address);
@@ -363,6 +334,30 @@ public abstract partial class DeviceProvider : IDisposable
             ProviderLog.BufferLeaked(Logger, buffer.ToString(), buffer.AllocationSite ?? $"set {TraceLeaksVariable}=1 to log where leaked buffers were allocated");
             _leaked.Enqueue(buffer);
         }
+    }
+
+    /// <summary>The checks of a new buffer, allocated or wrapped, before anything is allocated.</summary>
+    /// <returns>The element size in bytes.</returns>
+    private int ValidateNewBuffer<T>(Device device, long length)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        int elementSize = Unsafe.SizeOf<T>();
+        if (length > long.MaxValue / elementSize)
+        {
+            // Every byte offset and bounds check of the contract is Length × ElementSize: it must not wrap.
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"{length} elements of {typeof(T).Name} ({elementSize} bytes each) are more bytes than a buffer can address.");
+        }
+
+        ThrowIfForeign(device, nameof(device));
+        if (!IsAddressable(device))
+        {
+            throw new ArgumentException($"Device {device} belongs to process {device.ProcessIndex}; process {ProcessIndex} cannot hold or address memory on it.", nameof(device));
+        }
+
+        return elementSize;
     }
 
     /// <summary>Counts a new buffer among the live ones (and its bytes, unless external) and gives it its id.</summary>
