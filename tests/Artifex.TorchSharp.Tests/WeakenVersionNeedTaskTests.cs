@@ -64,6 +64,28 @@ public sealed class WeakenVersionNeedTaskTests
     }
 
     [Fact]
+    public void A_library_that_is_not_an_ELF64_file_gets_a_warning_not_a_failed_build()
+    {
+        string folder = Directory.CreateTempSubdirectory("artifex-torchsharp-").FullName;
+        try
+        {
+            string library = Path.Combine(folder, "libLibTorchSharp.so");
+            File.WriteAllText(library, "not a shared library");
+            var engine = new RecordingBuildEngine();
+
+            Assert.True(Task(engine, library, NativeFiles.AnchorVersion).Execute());
+
+            BuildWarning(Assert.Single(engine.Warnings), library);
+            Assert.Empty(engine.Errors);
+            Assert.Equal("not a shared library", File.ReadAllText(library));
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    [Fact]
     public void A_library_that_is_not_there_is_skipped()
     {
         var engine = new RecordingBuildEngine();
@@ -84,7 +106,7 @@ public sealed class WeakenVersionNeedTaskTests
 
     private static void BuildWarning(Microsoft.Build.Framework.BuildWarningEventArgs warning, string library)
     {
-        Assert.Equal(WeakenVersionNeed.RefusedCode, warning.Code);
+        Assert.Equal(WeakenVersionNeed.UnchangedCode, warning.Code);
         Assert.Equal(library, warning.File);
         Assert.DoesNotContain('\n', warning.Message ?? string.Empty);
     }

@@ -29,8 +29,11 @@ namespace Artifex.TorchSharp.Build;
 /// </summary>
 public sealed class WeakenVersionNeed : Microsoft.Build.Utilities.Task
 {
-    /// <summary>The warning code of a library whose relocations use the version (it is left as it is).</summary>
-    public const string RefusedCode = "ARTIFEX0001";
+    /// <summary>
+    /// The warning code of a library that needs the version but was left as it is: its relocations use the version, or
+    /// it could not be read or written.
+    /// </summary>
+    public const string UnchangedCode = "ARTIFEX0001";
 
     /// <summary>Gets or sets the libraries to change in place (copies in an output folder); missing files are skipped.</summary>
     [Required]
@@ -92,17 +95,17 @@ public sealed class WeakenVersionNeed : Microsoft.Build.Utilities.Task
                         Log.LogMessage(MessageImportance.High, detail);
                         break;
                     case Outcome.Refused:
-                        Log.LogWarning(null, RefusedCode, null, path, 0, 0, 0, 0, detail);
+                        Log.LogWarning(null, UnchangedCode, null, path, 0, 0, 0, 0, detail);
                         break;
                     default:
                         Log.LogMessage(MessageImportance.Low, detail);
                         break;
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 // Warn rather than fail the build: the output still runs where the system's libstdc++ is new enough.
-                Log.LogWarning(null, RefusedCode, null, path, 0, 0, 0, 0, $"{Version} could not be made weak in {path}: {e.Message}");
+                Log.LogWarning(null, UnchangedCode, null, path, 0, 0, 0, 0, $"{Version} could not be made weak in {path}: {e.Message}");
             }
         }
 
