@@ -17,7 +17,7 @@ done
 package=$(find "$feed" -name 'Artifex.Cpu.*.nupkg' ! -name '*.snupkg' | head -n 1)
 version=$(basename "$package" .nupkg)
 version=${version#Artifex.Cpu.}
-for name in Artifex.Abstractions Artifex.Cpu Artifex.Mpi Artifex.Cuda; do
+for name in Artifex.Abstractions Artifex.Cpu Artifex.Mpi Artifex.Cuda Artifex.TorchSharp; do
   nupkg="$feed/$name.$version.nupkg"
   [ -f "$nupkg" ] || { echo "package-smoke: $name $version was not packed" >&2; exit 1; }
   [ -f "$feed/$name.$version.snupkg" ] || { echo "package-smoke: $name has no symbol package" >&2; exit 1; }
@@ -29,6 +29,12 @@ for name in Artifex.Abstractions Artifex.Cpu Artifex.Mpi Artifex.Cuda; do
   nuspec=$(unzip -p "$nupkg" "$name.nuspec")
   grep -q '<license type="expression">MIT</license>' <<<"$nuspec" \
     || { echo "package-smoke: $name's package does not declare the MIT licence" >&2; exit 1; }
+done
+
+# Artifex.TorchSharp's build step reaches its users as MSBuild targets and the C# source of their task.
+listing=$(unzip -l "$feed/Artifex.TorchSharp.$version.nupkg")
+for entry in buildTransitive/Artifex.TorchSharp.targets buildTransitive/WeakenVersionNeed.cs; do
+  grep -q " $entry\$" <<<"$listing" || { echo "package-smoke: Artifex.TorchSharp's package lacks $entry" >&2; exit 1; }
 done
 
 # A package cache of its own: a cache that already holds this version would hide what was just packed.
