@@ -23,15 +23,17 @@ namespace Artifex.TorchSharp;
 /// </para>
 /// </remarks>
 /// <example>
+/// Two emulated CPU devices, each training on half of every batch:
 /// <code>
 /// using var provider = new CpuProvider(deviceCount: 2);
-/// var mesh = new Mesh(provider.Devices, ("data", 2));
-/// using var ddp = new TorchDataParallel&lt;Sequential&gt;(mesh, device => nn.Sequential(nn.Linear(784, 10)));
-/// optim.Optimizer[] optimizers = [.. ddp.Replicas.Select(m => optim.SGD(m.parameters(), 0.1))];
+/// using var ddp = new TorchDataParallel&lt;Sequential&gt;(
+///     new Mesh(provider.Devices, ("data", 2)),
+///     device => Sequential(Linear(784, 128), ReLU(), Linear(128, 10)).to(TorchDevices.ToTorch(device)));
+/// optim.Optimizer[] optimizers = [.. ddp.Replicas.Select(m => optim.Adam(m.parameters()))];
 /// ddp.Run(replica =>
 /// {
-///     using var scope = torch.NewDisposeScope();
-///     Tensor loss = functional.cross_entropy(replica.Module.forward(replica.Shard(x)), replica.Shard(y));
+///     using var scope = NewDisposeScope();
+///     Tensor loss = functional.cross_entropy(replica.Module.forward(replica.Shard(images)), replica.Shard(labels));
 ///     optimizers[replica.LocalIndex].zero_grad();
 ///     loss.backward();
 ///     replica.SynchronizeGradients();
