@@ -29,8 +29,8 @@ public sealed class CnnSession : IDisposable
     private readonly Dataset _data;
     private readonly TorchDataParallel<Sequential> _ddp;
     private readonly torch.optim.Optimizer[] _optimizers;
-    private readonly torch.Tensor _trainImages;
-    private readonly torch.Tensor _trainLabels;
+    private readonly byte[] _batchImages;
+    private readonly long[] _batchLabels;
     private readonly torch.Tensor _testImages;
     private readonly torch.Tensor _testLabels;
     private readonly SplitMix64 _shuffler;
@@ -75,7 +75,8 @@ public sealed class CnnSession : IDisposable
             DataAxis,
             new TorchDataParallelOptions { ThreadsPerReplica = options.KernelThreads });
         _optimizers = [.. _ddp.Replicas.Select(m => torch.optim.Adam(m.parameters(), options.LearningRate))];
-        (_trainImages, _trainLabels) = ToTensors(data.TrainImages, data.TrainLabels);
+        _batchImages = new byte[options.BatchSize * Dataset.Features];
+        _batchLabels = new long[options.BatchSize];
         (_testImages, _testLabels) = ToTensors(data.TestImages, data.TestLabels);
         _shuffler = new SplitMix64(options.Seed + 1);
         _order = [.. Enumerable.Range(0, data.TrainCount)];
@@ -104,10 +105,13 @@ public sealed class CnnSession : IDisposable
         for (int s = 0; s < StepsPerEpoch; s++)
         {
             // The global batch, the same on every process; each replica takes its rows of it.
-            using torch.Tensor rows = torch.tensor(_order.AsSpan(s * batch, batch).ToArray());
-            using torch.Tensor images = _trainImages.index_select(0, rows);
-            using torch.Tensor labels = _trainLabels.index_select(0, rows);
-            _ddp.Run(replica => TrainStep(replica, images, labels));
+            (torch.Tensor images, torch.Tensor labels) = GlobalBatch(_order.AsSpan(s * batch, batch));
+            using (images)
+            using (labels)
+            {
+                _ddp.Run(replica => TrainStep(replica, images, labels));
+            }
+
             _steps++;
             onStep?.Invoke(s + 1);
         }
@@ -233,8 +237,6 @@ public sealed class CnnSession : IDisposable
         }
 
         _ddp.Dispose();
-        _trainImages.Dispose();
-        _trainLabels.Dispose();
         _testImages.Dispose();
         _testLabels.Dispose();
     }
@@ -254,6 +256,21 @@ public sealed class CnnSession : IDisposable
         optimizer.step();
         _lossSums[replica.LocalIndex] += (double)loss.item<float>() * x.shape[0];
         _correct[replica.LocalIndex] += logits.argmax(1).eq(y).sum().item<long>();
+    }
+
+    /// <summary>
+    /// Gathers the batch's rows on this thread in managed code, as the main sample does: a libtorch gather here would
+    /// start an OpenMP team on this thread whose threads keep spinning between steps, on the cores the replicas need.
+    /// </summary>
+    private (torch.Tensor Images, torch.Tensor Labels) GlobalBatch(ReadOnlySpan<int> rows)
+    {
+        for (int i = 0; i < rows.Length; i++)
+        {
+            _data.TrainImages.AsSpan(rows[i] * Dataset.Features, Dataset.Features).CopyTo(_batchImages.AsSpan(i * Dataset.Features));
+            _batchLabels[i] = _data.TrainLabels[rows[i]];
+        }
+
+        return (torch.tensor(_batchImages, [rows.Length, 1, 28, 28], torch.uint8), torch.tensor(_batchLabels));
     }
 
     /// <summary>Sums two per-replica figures over every replica of every process (a mean over the replicas, times their count).</summary>
