@@ -69,16 +69,7 @@ public static class TrainingApp
             return Fail(console, $"{e.Message} Nothing was written.", DivergedExitCode);
         }
 
-        Directory.CreateDirectory(options.OutputDirectory);
-        string plotPath = Path.Combine(options.OutputDirectory, "training.png");
-        string summaryPath = Path.Combine(options.OutputDirectory, "summary.json");
-        string trainedOn = summary.Data.StartsWith("Fashion-MNIST", StringComparison.Ordinal) ? "Fashion-MNIST" : "synthetic data";
-        TrainingPlot.Save(summary.Epochs, trainedOn, summary.Devices, plotPath);
-        File.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, s_json));
-        console.MarkupLineInterpolated(
-            CultureInfo.InvariantCulture,
-            $"Test accuracy [bold]{summary.TestAccuracy:P2}[/], {summary.SamplesPerSecond:N0} samples/s, parameter checksum [bold]{summary.ParameterChecksum}[/], replicas identical: {summary.ReplicasIdentical}.");
-        console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Wrote {plotPath} and {summaryPath}.");
+        WriteOutputs(summary, options.OutputDirectory, TrainingPlot.MlpModel, console);
         if (provider.LiveBufferCount != 0)
         {
             return Fail(console, $"{provider.LiveBufferCount} device buffers were not freed.", 1);
@@ -91,20 +82,65 @@ public static class TrainingApp
     /// Writes <c>error: message</c> as one line and returns <paramref name="exitCode"/>. The line goes straight to the
     /// console's writer: rendered as markup it would be wrapped at the console width.
     /// </summary>
-    internal static int Fail(IAnsiConsole console, string message, int exitCode)
+    /// <param name="console">Where to write.</param>
+    /// <param name="message">The problem, one line (line breaks become spaces).</param>
+    /// <param name="exitCode">The exit code to return.</param>
+    /// <returns><paramref name="exitCode"/>.</returns>
+    public static int Fail(IAnsiConsole console, string message, int exitCode)
     {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(message);
         string label = console.Profile.Capabilities.Ansi ? "\u001b[31merror:\u001b[0m" : "error:";
         console.Profile.Out.Writer.WriteLine($"{label} {message.ReplaceLineEndings(" ")}");
         return exitCode;
     }
 
-    private static string? CheckOutputs(TrainingOptions options) =>
-        OutputPaths.CheckFolder("--output", options.OutputDirectory, OutputPaths.OutputFiles)
-        ?? (options.SaveParameters is { } file ? OutputPaths.CheckFile("--save-parameters", file) : null);
+    /// <summary>
+    /// Writes <c>training.png</c> and <c>summary.json</c> into <paramref name="outputDirectory"/> (created if missing) and
+    /// prints the final line (test accuracy, throughput, checksum) and where the files went.
+    /// </summary>
+    /// <param name="summary">The run's summary.</param>
+    /// <param name="outputDirectory">The folder.</param>
+    /// <param name="model">The model as the plot's title names it, e.g. <see cref="TrainingPlot.MlpModel"/>.</param>
+    /// <param name="console">Where to write.</param>
+    public static void WriteOutputs(TrainingSummary summary, string outputDirectory, string model, IAnsiConsole console)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(console);
+        Directory.CreateDirectory(outputDirectory);
+        string plotPath = Path.Combine(outputDirectory, "training.png");
+        string summaryPath = Path.Combine(outputDirectory, "summary.json");
+        string trainedOn = summary.Data.StartsWith("Fashion-MNIST", StringComparison.Ordinal) ? "Fashion-MNIST" : "synthetic data";
+        TrainingPlot.Save(summary.Epochs, trainedOn, summary.Devices, plotPath, model);
+        File.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, s_json));
+        console.MarkupLineInterpolated(
+            CultureInfo.InvariantCulture,
+            $"Test accuracy [bold]{summary.TestAccuracy:P2}[/], {summary.SamplesPerSecond:N0} samples/s, parameter checksum [bold]{summary.ParameterChecksum}[/], replicas identical: {summary.ReplicasIdentical}.");
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Wrote {plotPath} and {summaryPath}.");
+    }
 
-    private static string? ValidateAgainst(TrainingOptions options, Dataset data) => options.BatchSize > data.TrainCount
-        ? $"--batch-size {options.BatchSize} is larger than the {data.TrainCount} training images: pass --batch-size {data.TrainCount} or less."
-        : null;
+    /// <summary>Checks, before any data is read, that the run can write its outputs: <c>--output</c> and <c>--save-parameters</c>.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>One line naming the option and the path, or null.</returns>
+    public static string? CheckOutputs(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return OutputPaths.CheckFolder("--output", options.OutputDirectory, OutputPaths.OutputFiles)
+            ?? (options.SaveParameters is { } file ? OutputPaths.CheckFile("--save-parameters", file) : null);
+    }
+
+    /// <summary>Checks the options that depend on the data: the batch must fit the training images.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="data">The loaded data.</param>
+    /// <returns>One line naming the option, or null.</returns>
+    public static string? ValidateAgainst(TrainingOptions options, Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(data);
+        return options.BatchSize > data.TrainCount
+            ? $"--batch-size {options.BatchSize} is larger than the {data.TrainCount} training images: pass --batch-size {data.TrainCount} or less."
+            : null;
+    }
 
     private static DeviceProvider CreateProvider(TrainingOptions options) => options.Provider switch
     {
@@ -113,7 +149,9 @@ public static class TrainingApp
         _ => new CpuProvider(new CpuProviderOptions { DeviceCount = options.Devices, KernelThreads = options.KernelThreads }),
     };
 
-    private static IAnsiConsole Quiet() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+    /// <summary>A console that writes nothing: what the processes other than process 0 report to under mpirun.</summary>
+    /// <returns>The console.</returns>
+    public static IAnsiConsole Quiet() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
 
     private static int TrainQuietly(DeviceProvider provider, TrainingOptions options, Dataset data)
     {
@@ -138,16 +176,7 @@ public static class TrainingApp
             $"{(options.Reproducible ? $"Reproducible mode ({ReproducibleSum.Version}, microbatch {options.Microbatch}): " : string.Empty)}MLP 784-512-10, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, global batch {options.BatchSize} over {options.Devices} {provider.Platform} device(s) ({options.BatchSize / options.Devices} each), {session.StepsPerEpoch} steps per epoch, seed {options.Seed}.");
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
-            EpochResult? result = null;
-            console.Progress()
-                .AutoClear(false)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .Start(context =>
-                {
-                    ProgressTask task = context.AddTask($"epoch {epoch}/{options.Epochs}", maxValue: session.StepsPerEpoch);
-                    result = session.RunEpoch(step => task.Value = step);
-                });
-            console.Write(EpochTable(result!));
+            ShowEpoch(console, epoch, options.Epochs, session.StepsPerEpoch, session.RunEpoch);
         }
 
         if (saveParameters is not null)
@@ -160,6 +189,30 @@ public static class TrainingApp
         }
 
         return session.Summarize();
+    }
+
+    /// <summary>Runs one epoch under a progress bar that advances with every step, then prints the epoch's table.</summary>
+    /// <param name="console">Where to write.</param>
+    /// <param name="epoch">The 1-based epoch.</param>
+    /// <param name="epochs">The number of epochs.</param>
+    /// <param name="steps">The steps of an epoch (the bar's length).</param>
+    /// <param name="runEpoch">Runs the epoch, calling its argument after each step with the 1-based step.</param>
+    /// <returns>The epoch's figures.</returns>
+    public static EpochResult ShowEpoch(IAnsiConsole console, int epoch, int epochs, int steps, Func<Action<int>?, EpochResult> runEpoch)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(runEpoch);
+        EpochResult? result = null;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                ProgressTask task = context.AddTask($"epoch {epoch}/{epochs}", maxValue: steps);
+                result = runEpoch(step => task.Value = step);
+            });
+        console.Write(EpochTable(result!));
+        return result!;
     }
 
     private static Table EpochTable(EpochResult result)
@@ -177,8 +230,20 @@ public static class TrainingApp
         return table;
     }
 
-    private static Dataset LoadData(TrainingOptions options, IAnsiConsole console)
+    /// <summary>
+    /// Loads the data the options ask for: the synthetic dataset (<c>--synthetic</c>), the files of <c>--data</c>, Debian's
+    /// folder, or — when that is missing — the synthetic dataset after one line saying so; then keeps the first
+    /// <c>--train-limit</c> / <c>--test-limit</c> images, and prints one line on what was loaded.
+    /// </summary>
+    /// <param name="options">The options.</param>
+    /// <param name="console">Where to write.</param>
+    /// <returns>The data.</returns>
+    /// <exception cref="FileNotFoundException">A file is missing; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A file is corrupt or truncated; the message names it.</exception>
+    public static Dataset LoadData(TrainingOptions options, IAnsiConsole console)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(console);
         Dataset data;
         if (options.Synthetic)
         {
@@ -211,8 +276,15 @@ public static class TrainingApp
         return Mpi.MpiRuntime.Size;
     }
 
-    private static string? Validate(TrainingOptions o) => o switch
+    /// <summary>
+    /// Checks the options that do not depend on the data (provider, devices, epochs, batch, learning rate, threads, limits,
+    /// data source, reproducible mode). Under <c>--provider mpi</c> it starts the MPI runtime to count the processes.
+    /// </summary>
+    /// <param name="o">The options.</param>
+    /// <returns>One line naming the option and the value, or null.</returns>
+    public static string? Validate(TrainingOptions o) => o switch
     {
+        null => throw new ArgumentNullException(nameof(o)),
         { Provider: not ("cpu" or "cuda" or "mpi") } => $"--provider must be cpu, cuda or mpi, not '{o.Provider}'.",
         { Provider: "mpi" } when !Mpi.MpiRuntime.IsAvailable => $"--provider mpi: OpenMPI is not available here: {Mpi.MpiRuntime.UnavailableReason}",
         { Provider: "mpi" } when o.Devices % MpiProcessCount() != 0 =>

@@ -1,3 +1,5 @@
+using Artifex.Testing;
+
 namespace Artifex.Samples.Tests;
 
 /// <summary>

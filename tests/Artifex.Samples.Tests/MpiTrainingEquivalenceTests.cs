@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Artifex.Samples.FashionMnist;
+using Artifex.Testing;
 using Spectre.Console;
 
 namespace Artifex.Samples.Tests;

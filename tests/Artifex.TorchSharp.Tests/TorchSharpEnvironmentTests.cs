@@ -1,3 +1,4 @@
+using Artifex.Testing;
 using TorchSharp;
 
 namespace Artifex.TorchSharp.Tests;

@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
+using Artifex.TorchSharp;
 
-namespace Artifex.TorchSharp.Tests;
+namespace Artifex.Testing;
 
 /// <summary>
-/// Decides whether a test that needs libtorch runs. On Linux x64 this project ships libtorch (libtorch-cpu-linux-x64)
-/// and the build makes TorchSharp's library loadable, so a failure to load is a failure; elsewhere there is no libtorch
-/// for the platform and the test is skipped with the reason.
+/// Decides whether a test that needs libtorch runs. On Linux x64 the test projects that compile this file ship libtorch
+/// (libtorch-cpu-linux-x64) and the build makes TorchSharp's library loadable, so a failure to load is a failure;
+/// elsewhere there is no libtorch for the platform and the test is skipped with the reason.
 /// </summary>
 internal static class LibTorch
 {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Artifex.Samples.Tests;
+namespace Artifex.Testing;
 
 /// <summary>
 /// Runs a sample under <c>mpirun</c> on one host: shared-memory transports, no network probing and no ssh (start-up in a

@@ -1,0 +1,4 @@
+using Artifex.Samples.TorchSharp;
+using Spectre.Console;
+
+return CnnCommand.Invoke(args, AnsiConsole.Console);
