@@ -40,6 +40,7 @@ public class TorchSharpStepBenchmarks
             _ => StepModels.Create(Model),
             options: new TorchDataParallelOptions { ThreadsPerReplica = 1 });
         _optimizers = [.. _ddp.Replicas.Select(static m => (optim.Optimizer)optim.Adam(m.parameters()))];
+        BridgeTwoDevices(); // every replica has gradients, for the benchmark that only averages them
     }
 
     [Benchmark(Baseline = true)]
@@ -59,6 +60,10 @@ public class TorchSharpStepBenchmarks
             _ddp.Run(Step);
         }
     }
+
+    /// <summary>The bridge's own work alone: a region whose replicas only average the gradients a step left (views, buckets, all-reduce).</summary>
+    [Benchmark]
+    public void BridgeGradientAverageOnly() => _ddp!.Run(static replica => replica.SynchronizeGradients());
 
     [GlobalCleanup]
     public void Cleanup()

@@ -179,7 +179,6 @@ public sealed class TorchDataParallel<TModule> : IDisposable
     {
         var gradients = new List<torch.Tensor>();
         var views = new List<DeviceArray>();
-        Tree<DeviceArray>? means = null;
         try
         {
             foreach ((string _, global::TorchSharp.Modules.Parameter parameter) in replica.Module.named_parameters())
@@ -193,17 +192,11 @@ public sealed class TorchDataParallel<TModule> : IDisposable
             }
 
             SynchronizeTorch(replica.TorchDevice);
-            means = _dataParallel.AllReduceGradients(Tree.List(views.Select(static v => Tree.Leaf(v))), ReduceOp.Mean, AxisName);
-            foreach ((DeviceArray view, DeviceArray mean) in views.Zip(means.Leaves()))
-            {
-                _provider.Copy(mean.Buffer, 0, view.Buffer, 0, view.Length);
-            }
-
+            _dataParallel.AllReduceGradientsInPlace(Tree.List(views.Select(static v => Tree.Leaf(v))), ReduceOp.Mean, AxisName);
             SynchronizeArtifex();
         }
         finally
         {
-            means?.DisposeLeaves();
             views.ForEach(static v => v.Dispose());
             gradients.ForEach(static g => g.Dispose());
         }

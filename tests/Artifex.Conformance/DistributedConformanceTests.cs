@@ -50,6 +50,43 @@ public abstract class DistributedConformanceTests : ProviderTestBase
 
     [Theory]
     [MemberData(nameof(DeviceCounts))]
+    public void AllReduceGradientsInPlace_LeavesTheBitsOfTheOutOfPlaceResult_InTheGradientsOwnMemory(int n) => WithProvider(n, provider =>
+    {
+        var mesh = new Mesh(provider.Devices, ("batch", n));
+        var outOfPlace = new float[n][][];
+        var bucketed = new float[n][][];
+        var leafByLeaf = new float[n][][];
+        provider.RunSpmd(mesh, context =>
+        {
+            int r = context.DeviceIndex;
+            Tree<DeviceArray> grads = Gradients(context.Device, r);
+            Tree<DeviceArray> again = Gradients(context.Device, r);
+            try
+            {
+                outOfPlace[r] = Read(new DataParallel().AllReduceGradients(grads));
+                new DataParallel().AllReduceGradientsInPlace(grads);
+                bucketed[r] = [.. grads.Leaves().Select(static g => g.As<float>().ToArray())];
+                new DataParallel(AmbientCollectives.Instance, bucketSizeBytes: 0).AllReduceGradientsInPlace(again);
+                leafByLeaf[r] = [.. again.Leaves().Select(static g => g.As<float>().ToArray())];
+            }
+            finally
+            {
+                grads.DisposeLeaves();
+                again.DisposeLeaves();
+            }
+        });
+
+        for (int r = 0; r < n; r++)
+        {
+            Assert.Equal(outOfPlace[r], bucketed[r]);
+            Assert.Equal(outOfPlace[r], leafByLeaf[r]);
+        }
+
+        Assert.Throws<ArgumentException>(() => new DataParallel().AllReduceGradientsInPlace(Tree.Empty<DeviceArray>(), ReduceOp.Max));
+    });
+
+    [Theory]
+    [MemberData(nameof(DeviceCounts))]
     public void AllReduceGradientsWeighted_UnequalWeights_IsTheWeightedMean(int n) => WithProvider(n, provider =>
     {
         var mesh = new Mesh(provider.Devices, ("batch", n));

@@ -126,6 +126,42 @@ public sealed partial class DataParallel
     {
         ArgumentNullException.ThrowIfNull(gradients);
         ArgumentNullException.ThrowIfNull(axisName);
+        ValidateGradientReduceType(reduceType);
+        if (gradients.LeafCount == 0)
+        {
+            return gradients;
+        }
+
+        return BucketSizeBytes > 0
+            ? GradientBuckets.AllReduce(_collectives, gradients, reduceType, axisName, BucketSizeBytes)
+            : MapOwned(gradients, leaf => reduceType == ReduceOp.Mean ? _collectives.Pmean(leaf, axisName) : _collectives.Psum(leaf, axisName));
+    }
+
+    /// <summary>
+    /// All-reduces gradients over an axis in their own memory, inside an SPMD region: the bits <see cref="AllReduceGradients(Tree{DeviceArray}, ReduceOp, string)"/>
+    /// returns, without new arrays (a leaf larger than a bucket is reduced in place; smaller ones share a bucket buffer
+    /// for the collective).
+    /// </summary>
+    /// <param name="gradients">This participant's gradients; they receive the result.</param>
+    /// <param name="reduceType"><see cref="ReduceOp.Mean"/> (default) or <see cref="ReduceOp.Sum"/>.</param>
+    /// <param name="axisName">The axis to reduce over.</param>
+    /// <exception cref="ArgumentException"><paramref name="reduceType"/> is Max or Min (checked first, even outside a region).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduceType"/> is not a defined value.</exception>
+    /// <exception cref="InvalidOperationException">Called outside an SPMD region that binds <paramref name="axisName"/>.</exception>
+    public void AllReduceGradientsInPlace(Tree<DeviceArray> gradients, ReduceOp reduceType = ReduceOp.Mean, string axisName = "batch")
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(axisName);
+        ValidateGradientReduceType(reduceType);
+        if (gradients.LeafCount > 0)
+        {
+            GradientBuckets.AllReduceInPlace(_collectives, gradients, reduceType, axisName, BucketSizeBytes);
+        }
+    }
+
+    /// <summary>Only a mean or a sum makes sense for gradients; the original's text for anything else.</summary>
+    private static void ValidateGradientReduceType(ReduceOp reduceType)
+    {
         if (reduceType is < ReduceOp.Mean or > ReduceOp.Min)
         {
             throw new ArgumentOutOfRangeException(nameof(reduceType), reduceType, "Undefined reduce op.");
@@ -135,15 +171,6 @@ public sealed partial class DataParallel
         {
             throw new ArgumentException(UnsupportedReduceType(reduceType.ToString()), nameof(reduceType));
         }
-
-        if (gradients.LeafCount == 0)
-        {
-            return gradients;
-        }
-
-        return BucketSizeBytes > 0
-            ? GradientBuckets.AllReduce(_collectives, gradients, reduceType, axisName, BucketSizeBytes)
-            : MapOwned(gradients, leaf => reduceType == ReduceOp.Mean ? _collectives.Pmean(leaf, axisName) : _collectives.Psum(leaf, axisName));
     }
 
     /// <summary>

@@ -45,6 +45,30 @@ internal static class GradientBuckets
         return gradients.Structure.Unflatten<DeviceArray>([.. results.Select(static r => r!)]);
     }
 
+    /// <summary>The same reduction, left in the leaves' own memory: a lone leaf is reduced in place, a bucket of several through one buffer.</summary>
+    public static void AllReduceInPlace(ICollectives collectives, Tree<DeviceArray> gradients, ReduceOp op, string axisName, long bucketSizeBytes)
+    {
+        _ = collectives.AxisSize(axisName);
+        ImmutableArray<DeviceArray> leaves = gradients.Leaves();
+        int start = 0;
+        while (start < leaves.Length)
+        {
+            int end = BucketEnd(leaves, start, bucketSizeBytes);
+            if (end - start == 1)
+            {
+                collectives.AllReduceInPlace(leaves[start], op, axisName, Determinism.RankOrdered);
+            }
+            else
+            {
+                using DeviceArray bucket = Pack(leaves, start, end);
+                collectives.AllReduceInPlace(bucket, op, axisName, Determinism.RankOrdered);
+                Unpack(bucket, leaves, start, end, i => leaves[i]);
+            }
+
+            start = end;
+        }
+    }
+
     private static int BucketEnd(ImmutableArray<DeviceArray> leaves, int start, long bucketSizeBytes)
     {
         long bytes = leaves[start].Buffer.SizeInBytes;
@@ -75,28 +99,38 @@ internal static class GradientBuckets
             return;
         }
 
+        using DeviceArray bucket = Pack(leaves, start, end);
+        collectives.AllReduceInPlace(bucket, op, axisName, Determinism.RankOrdered);
+        Unpack(bucket, leaves, start, end, i => results[i] = leaves[i].AllocateLike([.. leaves[i].Shape]));
+    }
+
+    /// <summary>Copies leaves <paramref name="start"/> to <paramref name="end"/> one after another into a new flat buffer.</summary>
+    private static DeviceArray Pack(ImmutableArray<DeviceArray> leaves, int start, int end)
+    {
         long total = 0;
         for (int i = start; i < end; i++)
         {
             total += leaves[i].Length;
         }
 
-        DeviceProvider provider = leaves[start].Buffer.Provider;
-        using DeviceArray bucket = leaves[start].AllocateLike(total);
+        DeviceArray bucket = leaves[start].AllocateLike(total);
         long offset = 0;
         for (int i = start; i < end; i++)
         {
-            provider.Copy(leaves[i].Buffer, 0, bucket.Buffer, offset, leaves[i].Length);
+            bucket.Buffer.Provider.Copy(leaves[i].Buffer, 0, bucket.Buffer, offset, leaves[i].Length);
             offset += leaves[i].Length;
         }
 
-        collectives.AllReduceInPlace(bucket, op, axisName, Determinism.RankOrdered);
-        offset = 0;
+        return bucket;
+    }
+
+    /// <summary>Copies each leaf's part of the bucket into the array <paramref name="destination"/> gives for that leaf's index.</summary>
+    private static void Unpack(DeviceArray bucket, ImmutableArray<DeviceArray> leaves, int start, int end, Func<int, DeviceArray> destination)
+    {
+        long offset = 0;
         for (int i = start; i < end; i++)
         {
-            DeviceArray result = leaves[i].AllocateLike([.. leaves[i].Shape]);
-            results[i] = result;
-            provider.Copy(bucket.Buffer, offset, result.Buffer, 0, leaves[i].Length);
+            bucket.Buffer.Provider.Copy(bucket.Buffer, offset, destination(i).Buffer, 0, leaves[i].Length);
             offset += leaves[i].Length;
         }
     }
