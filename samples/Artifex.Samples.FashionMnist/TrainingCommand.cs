@@ -54,6 +54,17 @@ public static class TrainingCommand
                 SaveParameters = result.GetValue(saveParameters),
             },
             console));
+        return InvokeOrRefuse(root, args, console);
+    }
+
+    /// <summary>Runs a command line, or refuses it in one line with exit code 2 when it does not parse.</summary>
+    /// <param name="root">The command.</param>
+    /// <param name="args">The arguments.</param>
+    /// <param name="console">Where a refusal goes.</param>
+    /// <returns>The command's exit code, or 2.</returns>
+    public static int InvokeOrRefuse(RootCommand root, string[] args, IAnsiConsole console)
+    {
+        ArgumentNullException.ThrowIfNull(root);
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -51,13 +51,6 @@ public static class CnnCommand
                 SaveParameters = result.GetValue(saveParameters),
             },
             console));
-        ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            // System.CommandLine would print every error and the whole help; one line is the sample's rule.
-            return TrainingApp.Fail(console, $"{parsed.Errors[0].Message} (--help lists the options)", 2);
-        }
-
-        return parsed.Invoke();
+        return TrainingCommand.InvokeOrRefuse(root, args, console);
     }
 }

@@ -22,9 +22,7 @@ public sealed class CnnEquivalenceTests
         for (int p = 0; p < single.Count; p++)
         {
             float[] expected = single[p].Values, actual = parallel[p].Values;
-            double difference = Math.Sqrt(expected.Zip(actual).Sum(static v => Math.Pow((double)v.First - v.Second, 2)));
-            double norm = Math.Sqrt(expected.Sum(static v => (double)v * v));
-            Assert.True(difference <= 1e-5 * norm, $"{single[p].Name}: relative 2-norm difference {difference / norm:E2} (bar 1e-5)");
+            RelativeDifference.AssertWithin(expected, actual, 1e-5, single[p].Name);
         }
     }
 

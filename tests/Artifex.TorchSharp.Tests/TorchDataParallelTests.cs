@@ -1,4 +1,5 @@
 using Artifex.Cpu;
+using Artifex.Testing;
 using TorchSharp;
 using static TorchSharp.torch.nn;
 
@@ -25,9 +26,7 @@ public sealed class TorchDataParallelTests
         Assert.Equal(single.Length, parallel.Length);
         for (int p = 0; p < single.Length; p++)
         {
-            double difference = Math.Sqrt(single[p].Zip(parallel[p]).Sum(static v => Math.Pow((double)v.First - v.Second, 2)));
-            double norm = Math.Sqrt(single[p].Sum(static v => (double)v * v));
-            Assert.True(difference <= 1e-5 * norm, $"parameter {p}: relative 2-norm difference {difference / norm:E2} (bar 1e-5)");
+            RelativeDifference.AssertWithin(single[p], parallel[p], 1e-5, $"parameter {p}");
         }
     }
 
