@@ -86,14 +86,55 @@ public sealed class TorchReplica<TModule>
     /// <summary>Averages a tensor over the replicas (JAX <c>pmean</c>), e.g. a loss for reporting.</summary>
     /// <param name="value">A tensor on this replica's device, of the same shape and dtype on every replica.</param>
     /// <returns>A new tensor on this device holding the mean. The caller disposes it.</returns>
-    public torch.Tensor Pmean(torch.Tensor value)
+    public torch.Tensor Pmean(torch.Tensor value) => Reduce(value, ReduceOp.Mean);
+
+    /// <summary>Sums a tensor over the replicas (JAX <c>psum</c>), e.g. correct predictions.</summary>
+    /// <param name="value">A tensor on this replica's device, of the same shape and dtype on every replica.</param>
+    /// <returns>A new tensor on this device holding the sum, added in rank order. The caller disposes it.</returns>
+    public torch.Tensor Psum(torch.Tensor value) => Reduce(value, ReduceOp.Sum);
+
+    /// <summary>The element-wise maximum of a tensor over the replicas (JAX <c>pmax</c>).</summary>
+    /// <param name="value">A tensor on this replica's device, of the same shape and dtype on every replica.</param>
+    /// <returns>A new tensor on this device. The caller disposes it.</returns>
+    public torch.Tensor Pmax(torch.Tensor value) => Reduce(value, ReduceOp.Max);
+
+    /// <summary>The element-wise minimum of a tensor over the replicas (JAX <c>pmin</c>).</summary>
+    /// <param name="value">A tensor on this replica's device, of the same shape and dtype on every replica.</param>
+    /// <returns>A new tensor on this device. The caller disposes it.</returns>
+    public torch.Tensor Pmin(torch.Tensor value) => Reduce(value, ReduceOp.Min);
+
+    /// <summary>
+    /// Gathers a tensor from every replica, in rank order, stacked on a new dimension 0 (JAX <c>all_gather</c>), e.g.
+    /// every replica's predictions.
+    /// </summary>
+    /// <param name="value">A tensor on this replica's device, of the same shape and dtype on every replica.</param>
+    /// <returns>A new tensor of shape <c>[replicas, …]</c> on this device. The caller disposes it.</returns>
+    public torch.Tensor AllGather(torch.Tensor value)
+    {
+        using torch.Tensor source = Detached(value);
+        using DeviceArray view = source.AsDeviceArray(Device);
+        using DeviceArray gathered = Collectives.AllGather(view, _owner.AxisName);
+        torch.Tensor result = torch.empty([ReplicaCount, .. source.shape], source.dtype, TorchDevice);
+        using DeviceArray target = result.AsDeviceArray(Device);
+        Device.Provider!.Copy(gathered.Buffer, 0, target.Buffer, 0, target.Length);
+        return result;
+    }
+
+    /// <summary>A new tensor on this device holding <paramref name="op"/> of <paramref name="value"/> over the replicas.</summary>
+    private torch.Tensor Reduce(torch.Tensor value, ReduceOp op)
+    {
+        using torch.Tensor source = Detached(value);
+        torch.Tensor result = source.clone();
+        using DeviceArray view = result.AsDeviceArray(Device);
+        Collectives.AllReduceInPlace(view, op, _owner.AxisName);
+        return result;
+    }
+
+    /// <summary>The value without autograd history, contiguous (a copy only when it is not).</summary>
+    private static torch.Tensor Detached(torch.Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
         ObjectDisposedException.ThrowIf(value.IsInvalid, typeof(torch.Tensor));
-        using torch.Tensor source = value.detach().contiguous();
-        torch.Tensor mean = source.clone();
-        using DeviceArray view = mean.AsDeviceArray(Device);
-        Collectives.AllReduceInPlace(view, ReduceOp.Mean, _owner.AxisName);
-        return mean;
+        return value.detach().contiguous();
     }
 }
