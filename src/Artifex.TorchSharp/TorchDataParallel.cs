@@ -86,7 +86,7 @@ public sealed class TorchDataParallel<TModule> : IDisposable
             }
 
             TModule replica = createReplica(device) ?? throw new ArgumentException($"The replica factory returned null for device {device}.", nameof(createReplica));
-            RequireParametersOn(replica, device);
+            RequireParametersOn(replica, device, nameof(createReplica));
             _byPosition[k] = replica;
             local.Add(replica);
         }
@@ -97,7 +97,7 @@ public sealed class TorchDataParallel<TModule> : IDisposable
         }
 
         Replicas = local;
-        RequireSameParameters(local, [.. mesh.Devices.Where(_provider.IsAddressable)]);
+        RequireSameParameters(local, [.. mesh.Devices.Where(_provider.IsAddressable)], nameof(createReplica));
         _threadsPerReplica = options.ThreadsPerReplica ?? Math.Max(1, Environment.ProcessorCount / local.Count);
         ArgumentOutOfRangeException.ThrowIfLessThan(_threadsPerReplica, 1, nameof(options));
         BroadcastFromReplicaZero();
@@ -249,19 +249,19 @@ public sealed class TorchDataParallel<TModule> : IDisposable
         }
     }
 
-    private static void RequireParametersOn(TModule replica, Device device)
+    private static void RequireParametersOn(TModule replica, Device device, string paramName)
     {
         torch.Device expected = TorchDevices.ToTorch(device);
         foreach ((string name, global::TorchSharp.Modules.Parameter parameter) in replica.named_parameters())
         {
             if (parameter.device_type != expected.type || (expected.type == DeviceType.CUDA && parameter.device_index != expected.index))
             {
-                throw new ArgumentException($"The replica for device {device} has parameter '{name}' on {parameter.device}, not {expected}: build it with .to(TorchDevices.ToTorch(device)).", nameof(replica));
+                throw new ArgumentException($"The replica for device {device} has parameter '{name}' on {parameter.device}, not {expected}: build it with .to(TorchDevices.ToTorch(device)).", paramName);
             }
         }
     }
 
-    private static void RequireSameParameters(List<TModule> replicas, Device[] devices)
+    private static void RequireSameParameters(List<TModule> replicas, Device[] devices, string paramName)
     {
         string[] first = Describe(replicas[0]);
         for (int i = 1; i < replicas.Count; i++)
@@ -271,7 +271,7 @@ public sealed class TorchDataParallel<TModule> : IDisposable
             {
                 string differs = first.Zip(other).Where(static p => !string.Equals(p.First, p.Second, StringComparison.Ordinal)).Select(static p => $"{p.First} vs {p.Second}").FirstOrDefault()
                     ?? $"{first.Length} vs {other.Length} parameters";
-                throw new ArgumentException($"The replicas for {devices[0]} and {devices[i]} differ: {differs}. Every replica must be the same model.", nameof(replicas));
+                throw new ArgumentException($"The replicas for {devices[0]} and {devices[i]} differ: {differs}. Every replica must be the same model.", paramName);
             }
         }
     }

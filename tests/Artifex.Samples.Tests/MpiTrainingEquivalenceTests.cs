@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text.Json;
 using Artifex.Samples.FashionMnist;
 using Artifex.Testing;
 using Spectre.Console;
@@ -21,7 +19,7 @@ public sealed class MpiTrainingEquivalenceTests : IDisposable
     {
         Mpirun.Require();
         string first = Path.Combine(_folder, "mpi-1.bin"), second = Path.Combine(_folder, "mpi-2.bin"), single = Path.Combine(_folder, "cpu.bin");
-        RunUnderMpirun(first);
+        float[] mpi = RunUnderMpirun(first);
         RunUnderMpirun(second);
         var options = new TrainingOptions
         {
@@ -38,27 +36,11 @@ public sealed class MpiTrainingEquivalenceTests : IDisposable
         Assert.Equal(0, TrainingApp.Run(options, console));
 
         Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
-        float[] mpi = Floats(first), cpu = Floats(single);
-        RelativeDifference.AssertWithin(cpu, mpi, 1e-5, "parameters");
+        RelativeDifference.AssertWithin(MpirunSample.ReadParameters(single), mpi, 1e-5, "parameters");
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private void RunUnderMpirun(string parameters)
-    {
-        (int code, string output, string error) = Mpirun.Run(
-            2,
-            "Artifex.Samples.FashionMnist.dll",
-            "--provider", "mpi", "--devices", "4", "--epochs", "1", "--batch-size", "64", "--synthetic", "--train-limit", "1024", "--test-limit", "256",
-            "--output", Path.Combine(_folder, "mpi"), "--save-parameters", parameters);
-
-        Assert.True(code == 0, $"mpirun exited {code}: {output}{error}");
-        Assert.True(File.Exists(parameters), $"process 0 wrote no parameters: {output}");
-        Assert.True(output.Split('\n').Count(static line => line.StartsWith("Data: ", StringComparison.Ordinal)) == 1, $"not one report of the data (only process 0 reports): {output}");
-        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, "mpi", "summary.json")));
-        Assert.Equal("mpi", summary.RootElement.GetProperty("provider").GetString());
-        Assert.Equal(2, summary.RootElement.GetProperty("processes").GetInt32());
-    }
-
-    private static float[] Floats(string path) => MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(path)).ToArray();
+    private float[] RunUnderMpirun(string parameters) =>
+        MpirunSample.Train("Artifex.Samples.FashionMnist.dll", Path.Combine(_folder, "mpi"), parameters, "--devices", "4", "--epochs", "1", "--batch-size", "64", "--synthetic", "--train-limit", "1024", "--test-limit", "256");
 }

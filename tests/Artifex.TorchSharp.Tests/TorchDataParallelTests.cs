@@ -95,6 +95,7 @@ public sealed class TorchDataParallelTests
             new Mesh(provider.Devices, ("data", 2)),
             device => Sequential(Linear(4, device.Id == 0 ? 2 : 3))));
         Assert.Contains("differ: '0.weight' Float32[2, 4] vs '0.weight' Float32[3, 4]", error.Message, StringComparison.Ordinal);
+        Assert.Equal("createReplica", error.ParamName);
     }
 
     /// <summary>Trains <see cref="Steps"/> steps over <paramref name="devices"/> replicas and returns replica 0's parameters.</summary>
