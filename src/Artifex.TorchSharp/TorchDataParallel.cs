@@ -14,8 +14,9 @@ namespace Artifex.TorchSharp;
 /// <para>
 /// Works on every provider: N emulated devices of the CPU provider in one process, the MPI provider under <c>mpirun</c>
 /// (each process builds the replicas of its own devices), and CUDA (the replicas' tensors on their GPUs). On CPU devices
-/// the results are the same bits run after run for a fixed device count: each replica runs libtorch with a fixed number
-/// of threads, and the all-reduce combines replicas in rank order.
+/// the results are the same bits run after run for a fixed device count and <see cref="TorchDataParallelOptions.ThreadsPerReplica"/>
+/// (libtorch's own results depend on its thread count; the default divides this machine's cores, so set it to repeat
+/// bits across machines), and the all-reduce combines replicas in rank order.
 /// </para>
 /// <para>
 /// Each replica has its own optimizer (create one per <see cref="Replicas"/> entry): after the all-reduce every replica
