@@ -25,5 +25,14 @@ public sealed class AmbientCollectives : ICollectives
     public void AllReduceInPlace(DeviceArray x, ReduceOp op, string axisName, Determinism determinism) => Collectives.AllReduceInPlace(x, op, axisName, determinism);
 
     /// <inheritdoc/>
+    public CollectiveRequest StartAllReduceInPlace(DeviceArray x, ReduceOp op, string axisName) => Collectives.StartAllReduceInPlace(x, op, axisName);
+
+    /// <inheritdoc/>
+    public void PsumScatter(DeviceArray x, DeviceArray output, string axisName) => Collectives.PsumScatter(x, output, axisName);
+
+    /// <inheritdoc/>
+    public void AllGather(DeviceArray x, DeviceArray output, string axisName) => Collectives.AllGather(x, output, axisName);
+
+    /// <inheritdoc/>
     public int AxisSize(string axisName) => Collectives.AxisSize(axisName);
 }

@@ -48,6 +48,37 @@ public interface ICollectives
     /// <param name="determinism">The bitwise promise.</param>
     void AllReduceInPlace(DeviceArray x, ReduceOp op, string axisName, Determinism determinism);
 
+    /// <summary>
+    /// Starts an in-place reduction without waiting (<see cref="Collectives.StartAllReduceInPlace"/>): how gradient buckets
+    /// overlap their all-reduce with the rest of the backward pass. The default runs <see cref="AllReduceInPlace"/> now
+    /// and returns a completed request, so a back-end without non-blocking collectives still works, without overlap.
+    /// </summary>
+    /// <param name="x">This participant's value; overwritten with the result.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisName">The axis name.</param>
+    /// <returns>The request to wait on.</returns>
+    CollectiveRequest StartAllReduceInPlace(DeviceArray x, ReduceOp op, string axisName)
+    {
+        AllReduceInPlace(x, op, axisName, Determinism.RankOrdered);
+        return CollectiveRequest.Completed;
+    }
+
+    /// <summary>Sums over an axis, leaving this participant's block in <paramref name="output"/> (<see cref="Collectives.PsumScatter(DeviceArray, DeviceArray, string)"/>).</summary>
+    /// <param name="x">This participant's value of <c>size × output.Length</c> elements.</param>
+    /// <param name="output">Receives the block.</param>
+    /// <param name="axisName">The axis name.</param>
+    /// <exception cref="NotSupportedException">The back-end does not implement it (the default).</exception>
+    void PsumScatter(DeviceArray x, DeviceArray output, string axisName) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement {nameof(ICollectives)}.{nameof(PsumScatter)}.");
+
+    /// <summary>Gathers every participant's value into <paramref name="output"/>, rank 0's first (<see cref="Collectives.AllGather(DeviceArray, DeviceArray, string)"/>).</summary>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="output">Receives <c>size × x.Length</c> elements.</param>
+    /// <param name="axisName">The axis name.</param>
+    /// <exception cref="NotSupportedException">The back-end does not implement it (the default).</exception>
+    void AllGather(DeviceArray x, DeviceArray output, string axisName) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement {nameof(ICollectives)}.{nameof(AllGather)}.");
+
     /// <summary>Gets the size of an axis (JAX <c>lax.axis_size</c>).</summary>
     /// <param name="axisName">The axis name.</param>
     /// <returns>The number of participants along the axis.</returns>

@@ -54,6 +54,15 @@ public abstract class SpmdBackend
     {
     }
 
+    /// <summary>
+    /// Runs on a device's communication thread before it runs collectives that <paramref name="participant"/> started
+    /// without waiting (<see cref="CollectiveRequest"/>), e.g. making the device's GPU context current there too.
+    /// </summary>
+    /// <param name="participant">The participant whose collectives follow.</param>
+    public virtual void OnCommunicationThread(SpmdContext participant)
+    {
+    }
+
     /// <summary>Runs on a participant's thread after its body returned (e.g. waiting for queued GPU work).</summary>
     /// <param name="participant">The participant.</param>
     public virtual void OnExit(SpmdContext participant)

@@ -64,6 +64,9 @@ public sealed class SpmdRegion : ISpmdWork
     /// <summary>Gets how collective waiters spin, yield and block.</summary>
     public WaitPolicy WaitPolicy => WaitPolicy.ForCollective(Oversubscribed);
 
+    /// <summary>Gets the pool running the region, whose communication threads run collectives started without waiting.</summary>
+    internal SpmdWorkerPool? Pool { get; set; }
+
     /// <summary>Gets the first failure, or <see langword="null"/>.</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
@@ -85,6 +88,7 @@ public sealed class SpmdRegion : ISpmdWork
             Backend.OnEnter(participant);
             participant.Bind();
             _body(participant);
+            participant.EndCommunication(rethrow: true);
             Backend.OnExit(participant);
         }
         catch (OperationCanceledException) when (IsAborted)
@@ -98,6 +102,8 @@ public sealed class SpmdRegion : ISpmdWork
         }
         finally
         {
+            // Started collectives may still use the body's buffers: they finish (or fail with the abort) first.
+            participant?.EndCommunication(rethrow: false);
             SpmdParticipant.Unbind();
             if (Interlocked.Decrement(ref _remaining) == 0)
             {

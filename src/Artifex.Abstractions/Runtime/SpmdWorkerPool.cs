@@ -8,6 +8,9 @@ public sealed class SpmdWorkerPool : IDisposable
 {
     private static int s_liveThreads;
     private readonly Worker[] _workers;
+    private readonly CommunicationLane?[] _lanes;
+    private readonly IReadOnlyList<Device> _devices;
+    private readonly Lock _lanesLock = new();
     private readonly int _firstId;
 
     /// <summary>Starts one thread per device.</summary>
@@ -27,6 +30,8 @@ public sealed class SpmdWorkerPool : IDisposable
         }
 
         _workers = [.. devices.Select(d => new Worker(d, pinThreads))];
+        _lanes = new CommunicationLane?[devices.Count];
+        _devices = devices;
     }
 
     /// <summary>
@@ -41,6 +46,7 @@ public sealed class SpmdWorkerPool : IDisposable
     public void Run(SpmdRegion region)
     {
         ArgumentNullException.ThrowIfNull(region);
+        region.Pool = this;
         foreach (int k in region.LocalDeviceIndices)
         {
             Post(region.Mesh.Devices[k], region, k);
@@ -67,6 +73,11 @@ public sealed class SpmdWorkerPool : IDisposable
         {
             worker.Dispose();
         }
+
+        foreach (CommunicationLane? lane in _lanes)
+        {
+            lane?.Dispose();
+        }
     }
 
     /// <summary>Tells every thread to stop once idle, without waiting (what a provider's finalizer may do).</summary>
@@ -75,6 +86,24 @@ public sealed class SpmdWorkerPool : IDisposable
         foreach (Worker worker in _workers)
         {
             worker.Stop();
+        }
+
+        lock (_lanesLock)
+        {
+            foreach (CommunicationLane? lane in _lanes)
+            {
+                lane?.Stop();
+            }
+        }
+    }
+
+    /// <summary>Gets a device's communication thread, started on first use and kept for the pool's life.</summary>
+    internal CommunicationLane GetLane(Device device)
+    {
+        int slot = device.Id - _firstId;
+        lock (_lanesLock)
+        {
+            return _lanes[slot] ??= new CommunicationLane(_devices[slot]);
         }
     }
 

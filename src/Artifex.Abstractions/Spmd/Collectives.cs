@@ -211,6 +211,74 @@ public static class Collectives
         return Complete(output, () => Context.Broadcast(x, output, root, group));
     }
 
+    /// <summary>
+    /// Starts an in-place reduction over an axis without waiting: it runs on the device's communication thread while the
+    /// caller computes; <see cref="CollectiveRequest.Wait"/> before touching <paramref name="x"/>. Same bits as
+    /// <see cref="AllReduceInPlace(DeviceArray, ReduceOp, string)"/>; allocates nothing.
+    /// </summary>
+    /// <param name="x">This participant's value, overwritten with the result.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The request.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, or from another thread than the participant's own.</exception>
+    /// <exception cref="ArgumentException">The provider cannot reduce the element type, or the mean is of integers; a disagreement between participants is reported by <see cref="CollectiveRequest.Wait"/>.</exception>
+    /// <remarks>Every participant must start the same collectives in the same order (see <see cref="CollectiveRequest"/>).</remarks>
+    public static CollectiveRequest StartAllReduceInPlace(DeviceArray x, ReduceOp op, string axisName)
+    {
+        AxisGroup group = Resolve(axisName);
+        return Context.StartAllReduce(x, x, op, group);
+    }
+
+    /// <summary>Sums over an axis into <paramref name="output"/>, which receives this participant's block of dimension 0 (allocation-free <see cref="PsumScatter(DeviceArray, string)"/>).</summary>
+    /// <param name="x">This participant's value of <c>size × output.Length</c> elements.</param>
+    /// <param name="output">Receives the block.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, or from another thread than the participant's own.</exception>
+    /// <exception cref="ArgumentException">The lengths do not fit, or the participants disagree.</exception>
+    public static void PsumScatter(DeviceArray x, DeviceArray output, string axisName)
+    {
+        AxisGroup group = Resolve(axisName);
+        Context.ReduceScatter(x, output, group);
+    }
+
+    /// <summary>Starts <see cref="PsumScatter(DeviceArray, DeviceArray, string)"/> without waiting (see <see cref="StartAllReduceInPlace"/>).</summary>
+    /// <param name="x">This participant's value of <c>size × output.Length</c> elements.</param>
+    /// <param name="output">Receives the block.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The request.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, or from another thread than the participant's own.</exception>
+    /// <exception cref="ArgumentException">The lengths do not fit.</exception>
+    public static CollectiveRequest StartPsumScatter(DeviceArray x, DeviceArray output, string axisName)
+    {
+        AxisGroup group = Resolve(axisName);
+        return Context.StartReduceScatter(x, output, group);
+    }
+
+    /// <summary>Gathers every participant's value into <paramref name="output"/>, rank 0's first (allocation-free, tiled <see cref="AllGather(DeviceArray, string, bool)"/>).</summary>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="output">Receives <c>size × x.Length</c> elements.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, or from another thread than the participant's own.</exception>
+    /// <exception cref="ArgumentException">The lengths do not fit, or the participants disagree.</exception>
+    public static void AllGather(DeviceArray x, DeviceArray output, string axisName)
+    {
+        AxisGroup group = Resolve(axisName);
+        Context.AllGather(x, output, group);
+    }
+
+    /// <summary>Starts <see cref="AllGather(DeviceArray, DeviceArray, string)"/> without waiting (see <see cref="StartAllReduceInPlace"/>).</summary>
+    /// <param name="x">This participant's value.</param>
+    /// <param name="output">Receives <c>size × x.Length</c> elements.</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <returns>The request.</returns>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, or from another thread than the participant's own.</exception>
+    /// <exception cref="ArgumentException">The lengths do not fit.</exception>
+    public static CollectiveRequest StartAllGather(DeviceArray x, DeviceArray output, string axisName)
+    {
+        AxisGroup group = Resolve(axisName);
+        return Context.StartAllGather(x, output, group);
+    }
+
     /// <summary>Waits until every participant along the axis has arrived.</summary>
     /// <param name="axisName">A bound axis name.</param>
     /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>

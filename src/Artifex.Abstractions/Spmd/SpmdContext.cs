@@ -210,6 +210,58 @@ public abstract class SpmdContext
         CollectiveCore(group, new CollectiveCall(CollectiveKind.Broadcast, input, output, root: root));
     }
 
+    /// <summary>
+    /// Starts <see cref="AllReduce(DeviceArray, DeviceArray, ReduceOp, AxisGroup)"/> without waiting: the collective runs
+    /// on the device's communication thread while this participant goes on; <see cref="CollectiveRequest.Wait"/> before
+    /// reading <paramref name="output"/> or writing either array. Same bits as the blocking call.
+    /// </summary>
+    /// <param name="input">This participant's value.</param>
+    /// <param name="output">Receives the result; may be <paramref name="input"/>.</param>
+    /// <param name="op">The reduction.</param>
+    /// <param name="group">The axis group.</param>
+    /// <returns>The request to wait on.</returns>
+    /// <exception cref="ArgumentException">The arrays do not fit, or the provider cannot reduce the element type (checked now; a disagreement between participants is reported by <see cref="CollectiveRequest.Wait"/>).</exception>
+    /// <remarks>Every participant must start the same collectives in the same order; see <see cref="CollectiveRequest"/>.</remarks>
+    public CollectiveRequest StartAllReduce(DeviceArray input, DeviceArray output, ReduceOp op, AxisGroup group)
+    {
+        ValidateLocal(input, output, group);
+        if (op is < ReduceOp.Mean or > ReduceOp.Min)
+        {
+            throw new ArgumentOutOfRangeException(nameof(op), op, "Undefined reduce op.");
+        }
+
+        RequireSameShape(input, output, input.Length);
+        ThrowIfCannotReduce(input.ElementType, op);
+        return StartCollectiveCore(group, new CollectiveCall(CollectiveKind.AllReduce, input, output, op));
+    }
+
+    /// <summary>Starts <see cref="ReduceScatter(DeviceArray, DeviceArray, AxisGroup)"/> without waiting (see <see cref="StartAllReduce"/>).</summary>
+    /// <param name="input">This participant's value of <c>size × output.Length</c> elements.</param>
+    /// <param name="output">Receives this participant's block of the sum.</param>
+    /// <param name="group">The axis group.</param>
+    /// <returns>The request to wait on.</returns>
+    /// <exception cref="ArgumentException">The arrays do not fit, or the provider cannot reduce the element type.</exception>
+    public CollectiveRequest StartReduceScatter(DeviceArray input, DeviceArray output, AxisGroup group)
+    {
+        ValidateLocal(input, output, group);
+        RequireLength(input, output.Length * group.Size, "psum_scatter input");
+        ThrowIfCannotReduce(input.ElementType, ReduceOp.Sum);
+        return StartCollectiveCore(group, new CollectiveCall(CollectiveKind.ReduceScatter, input, output));
+    }
+
+    /// <summary>Starts <see cref="AllGather(DeviceArray, DeviceArray, AxisGroup)"/> without waiting (see <see cref="StartAllReduce"/>).</summary>
+    /// <param name="input">This participant's value.</param>
+    /// <param name="output">Receives <c>size × input.Length</c> elements, rank 0's block first.</param>
+    /// <param name="group">The axis group.</param>
+    /// <returns>The request to wait on.</returns>
+    /// <exception cref="ArgumentException">The arrays do not fit.</exception>
+    public CollectiveRequest StartAllGather(DeviceArray input, DeviceArray output, AxisGroup group)
+    {
+        ValidateLocal(input, output, group);
+        RequireLength(output, input.Length * group.Size, "all_gather output");
+        return StartCollectiveCore(group, new CollectiveCall(CollectiveKind.AllGather, input, output));
+    }
+
     /// <summary>Waits until every participant of the group has arrived.</summary>
     /// <param name="group">The axis group.</param>
     public void Barrier(AxisGroup group)
@@ -238,6 +290,19 @@ public abstract class SpmdContext
     /// <param name="group">The axis group.</param>
     /// <param name="collective">This participant's call; validated locally, routed by the contract's rules.</param>
     protected abstract void CollectiveCore(AxisGroup group, in CollectiveCall collective);
+
+    /// <summary>
+    /// Starts one agreed-upon collective without waiting. The default runs it now, through <see cref="CollectiveCore"/>,
+    /// and returns <see cref="CollectiveRequest.Completed"/>.
+    /// </summary>
+    /// <param name="group">The axis group.</param>
+    /// <param name="collective">This participant's call, validated locally.</param>
+    /// <returns>The request.</returns>
+    protected virtual CollectiveRequest StartCollectiveCore(AxisGroup group, in CollectiveCall collective)
+    {
+        CollectiveCore(group, in collective);
+        return CollectiveRequest.Completed;
+    }
 
     private void AllReduceRouted(DeviceArray input, DeviceArray output, ReduceOp op, AxisGroup group, Determinism determinism)
     {

@@ -12,6 +12,9 @@ internal sealed class CudaSpmdBackend(CudaProvider provider) : SpmdBackend(provi
     /// <summary>Makes the participant's GPU context current on its thread.</summary>
     public override void OnEnter(SpmdContext participant) => provider.GetState(participant.Device).MakeCurrent();
 
+    /// <summary>The communication thread issues NCCL calls for the participant: the same context must be current there.</summary>
+    public override void OnCommunicationThread(SpmdContext participant) => provider.GetState(participant.Device).MakeCurrent();
+
     /// <summary>Errors of queued GPU work surface at a synchronization: make them the region's, not a later caller's.</summary>
     public override void OnExit(SpmdContext participant) => provider.GetState(participant.Device).Synchronize();
 }
