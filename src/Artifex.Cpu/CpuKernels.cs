@@ -74,6 +74,33 @@ public sealed unsafe partial class CpuKernels : DeviceKernels
     protected override void MultiplyCore(DeviceBuffer x, DeviceBuffer y, DeviceBuffer result) => TensorPrimitives.Multiply(Span(x), Span(y), Span(result));
 
     /// <inheritdoc/>
+    protected override void ConvertCore(DeviceBuffer source, DeviceBuffer destination, float divisor)
+    {
+        if (source.ElementType == typeof(Half))
+        {
+            TensorPrimitives.ConvertToSingle(CpuProvider.GetSpan<Half>(source), Span(destination));
+            return;
+        }
+
+        ReadOnlySpan<float> values = Span(source);
+        Span<Half> halves = CpuProvider.GetSpan<Half>(destination);
+        if (divisor == 1f)
+        {
+            TensorPrimitives.ConvertToHalf(values, halves);
+            return;
+        }
+
+        // Divided through a small stack buffer: one pass over memory, no temporary array.
+        Span<float> scaled = stackalloc float[1024];
+        for (int start = 0; start < values.Length; start += scaled.Length)
+        {
+            int count = Math.Min(scaled.Length, values.Length - start);
+            TensorPrimitives.Divide(values.Slice(start, count), divisor, scaled[..count]);
+            TensorPrimitives.ConvertToHalf(scaled[..count], halves.Slice(start, count));
+        }
+    }
+
+    /// <inheritdoc/>
     protected override void ReluCore(DeviceBuffer x, DeviceBuffer result) => TensorPrimitives.Max(Span(x), 0f, Span(result));
 
     /// <inheritdoc/>

@@ -28,6 +28,9 @@ public abstract class CpuMemoryProvider : DeviceProvider
         new CpuBuffer(this, device, elementType, elementSize, length, (void*)address);
 
     /// <inheritdoc/>
+    protected override unsafe nint GetAddress(DeviceBuffer buffer) => (nint)((CpuBuffer)buffer).Address;
+
+    /// <inheritdoc/>
     protected override void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset) =>
         CpuMemory.CopyFromHost(source, destination, destinationByteOffset);
 

@@ -78,6 +78,27 @@ internal sealed unsafe partial class CudaKernels : DeviceKernels
 
     protected override void MultiplyCore(DeviceBuffer x, DeviceBuffer y, DeviceBuffer result) => Binary(CudaKernel.Multiply, x, y, result);
 
+    protected override void ConvertCore(DeviceBuffer source, DeviceBuffer destination, float divisor)
+    {
+        long n = source.Length;
+        if (n == 0)
+        {
+            return;
+        }
+
+        CudaDeviceState state = Enter(destination);
+        ulong input = Address(source), output = Address(destination);
+        if (source.ElementType == typeof(Half))
+        {
+            void** toSingle = stackalloc void*[] { &input, &output, &n };
+            _provider.Launcher.Launch(state, CudaKernel.ConvertHalfToSingle, n, toSingle);
+            return;
+        }
+
+        void** toHalf = stackalloc void*[] { &input, &output, &n, &divisor };
+        _provider.Launcher.Launch(state, CudaKernel.ConvertSingleToHalf, n, toHalf);
+    }
+
     protected override void ReluCore(DeviceBuffer x, DeviceBuffer result)
     {
         long n = x.Length;

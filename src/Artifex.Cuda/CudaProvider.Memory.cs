@@ -33,6 +33,9 @@ public sealed unsafe partial class CudaProvider
         new CudaBuffer(this, device, GetState(device), elementType, elementSize, length, external: (ulong)address);
 
     /// <inheritdoc/>
+    protected override nint GetAddress(DeviceBuffer buffer) => (nint)((CudaBuffer)buffer).Pointer;
+
+    /// <inheritdoc/>
     protected override void CopyFromHostCore(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationByteOffset)
     {
         if (source.IsEmpty)

@@ -1319,4 +1319,24 @@ public abstract class KernelConformanceTests : ProviderTestBase
             return buffer;
         }
     }
+
+    [Fact]
+    public void Convert_SingleToHalfDividedOnce_AndBackExactly() => WithProvider(1, provider =>
+    {
+        Device device = provider.Devices[0];
+        float[] values = [0f, 1f, -3f, 1e-3f, 65504f * 2, 0.1f, 12345.678f, float.NaN];
+        using DeviceArray<float> singles = DeviceArray.FromHost(device, new HostArray<float>(values, values.Length));
+        using DeviceArray<Half> halves = DeviceArray.Allocate<Half>(device, values.Length);
+        using DeviceArray<float> back = DeviceArray.Allocate<float>(device, values.Length);
+        provider.Kernels.Convert(singles.Buffer, halves.Buffer, divisor: 2f);
+        provider.Kernels.Convert(halves.Buffer, back.Buffer);
+
+        // One division in Single, one rounding to Half (ties to even), then an exact widening.
+        float[] expected = [.. values.Select(v => (float)(Half)(v / 2f))];
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), back.ToArray().Select(BitConverter.SingleToInt32Bits));
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => provider.Kernels.Convert(singles.Buffer, halves.Buffer, divisor: 0f));
+        Assert.Throws<ArgumentException>(() => provider.Kernels.Convert(halves.Buffer, back.Buffer, divisor: 2f));
+        Assert.Throws<ArgumentException>(() => provider.Kernels.Convert(singles.Buffer, back.Buffer));
+    });
 }

@@ -226,4 +226,31 @@ public abstract class MemoryConformanceTests : ProviderTestBase
             Assert.Equal(values, back);
         }
     });
+
+    [Fact]
+    public void Slice_ViewsPartOfABuffer_WritesShowInTheParent_AndDieWithIt() => WithProvider(1, provider =>
+    {
+        Device device = provider.Devices[0];
+        DeviceBuffer parent = provider.Allocate<float>(device, 10);
+        provider.CopyFromHost<float>(Iota(10), parent);
+        long liveBytes = provider.LiveBytes;
+        using DeviceBuffer view = provider.Slice(parent, 3, 4);
+        Assert.True(view.IsExternal);
+        Assert.Equal(4, view.Length);
+        Assert.Equal(liveBytes, provider.LiveBytes);
+
+        var read = new float[4];
+        provider.CopyToHost<float>(view, 0, read);
+        Assert.Equal([3f, 4f, 5f, 6f], read);
+        provider.Kernels.Fill(view, -1f);
+        var all = new float[10];
+        provider.CopyToHost<float>(parent, 0, all);
+        Assert.Equal([0f, 1f, 2f, -1f, -1f, -1f, -1f, 7f, 8f, 9f], all);
+
+        Assert.Throws<ArgumentException>(() => provider.Slice(parent, 8, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => provider.Slice(parent, 0, -1));
+        parent.Dispose();
+        Assert.True(view.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => provider.CopyToHost<float>(view, 0, read));
+    });
 }

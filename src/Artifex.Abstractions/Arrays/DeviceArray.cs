@@ -151,6 +151,9 @@ public abstract class DeviceArray : IDisposable
     /// <exception cref="ArgumentException">The element count differs.</exception>
     public abstract DeviceArray Reshape(params long[] shape);
 
+    /// <summary>An array of this one's element type and shape over another buffer of as many elements, which it owns.</summary>
+    internal abstract DeviceArray WithBuffer(DeviceBuffer buffer);
+
     internal abstract GlobalArray WrapAsGlobal(ReadOnlySpan<long> globalShape, Sharding sharding, IReadOnlyList<DeviceBuffer> buffers);
 
     /// <summary>Gives up ownership of the buffer (it now belongs to a global array); the array stays readable as a view.</summary>

@@ -148,6 +148,30 @@ public abstract partial class DeviceProvider : IDisposable
         return Register(buffer);
     }
 
+    /// <summary>
+    /// Makes a buffer over elements [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of
+    /// another, without copying: how gradients live inside a flat bucket that a single collective reduces (PyTorch DDP's
+    /// <c>gradient_as_bucket_view</c>). Disposing the view frees nothing; once <paramref name="buffer"/> is disposed, the
+    /// view reads as disposed and every use throws <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    /// <param name="buffer">A live buffer of this provider; it must outlive the work done on the view.</param>
+    /// <param name="offset">The first element.</param>
+    /// <param name="length">The number of elements.</param>
+    /// <returns>A new buffer with <see cref="DeviceBuffer.IsExternal"/> set; the caller disposes it. It does not count in <see cref="LiveBytes"/>.</returns>
+    /// <exception cref="ObjectDisposedException">The provider or <paramref name="buffer"/> has been disposed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="buffer"/> belongs to another provider, or the range does not fit in it.</exception>
+    /// <exception cref="NotSupportedException">The provider cannot address part of a buffer.</exception>
+    public DeviceBuffer Slice(DeviceBuffer buffer, long offset, long length)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ValidateBuffer(buffer, buffer.ElementType, offset, length, nameof(buffer));
+        nint address = GetAddress(buffer) + checked((nint)(offset * buffer.ElementSize));
+        DeviceBuffer view = WrapExternalCore(buffer.Device, buffer.ElementType, buffer.ElementSize, length, address);
+        view.MarkExternal(() => !buffer.IsDisposed);
+        return Register(view);
+    }
+
     /// <summary>Copies host elements into a device buffer.</summary>
     /// <typeparam name="T">The element type; must equal the buffer's element type.</typeparam>
     /// <param name="source">The host elements.</param>
@@ -270,6 +294,13 @@ public abstract partial class DeviceProvider : IDisposable
     /// <exception cref="NotSupportedException">Always, unless overridden.</exception>
     protected virtual DeviceBuffer WrapExternalCore(Device device, Type elementType, int elementSize, long length, nint address) =>
         throw new NotSupportedException($"The {Platform} provider cannot wrap memory it did not allocate.");
+
+    /// <summary>Gets the address of a buffer's first element, in the space <see cref="WrapExternalCore"/> takes (for <see cref="Slice"/>).</summary>
+    /// <param name="buffer">A live buffer of this provider.</param>
+    /// <returns>The address.</returns>
+    /// <exception cref="NotSupportedException">Always, unless overridden.</exception>
+    protected virtual nint GetAddress(DeviceBuffer buffer) =>
+        throw new NotSupportedException($"The {Platform} provider cannot make views of part of a buffer.");
 
     /// <summary>Allocates an uninitialized buffer. Arguments are already validated.</summary>
     /// <param name="device">A device of this provider.</param>

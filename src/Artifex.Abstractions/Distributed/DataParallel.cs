@@ -159,6 +159,24 @@ public sealed partial class DataParallel
         }
     }
 
+    /// <summary>
+    /// Creates a <see cref="GradientReducer"/> for one device's gradients: buckets in reverse registration order whose
+    /// all-reduces start while the backward pass goes on (PyTorch DDP's reducer). Create it once per device, outside or
+    /// inside a region, and use it every step inside the regions.
+    /// </summary>
+    /// <param name="gradients">One device's gradient arrays, in the parameters' tree order; with <see cref="GradientReducerOptions.GradientsAsBucketViews"/> they only give the shapes.</param>
+    /// <param name="axisName">The axis to reduce over.</param>
+    /// <param name="options">Bucket sizes, reduction, compression and views; by default this helper's bucket size, a mean, no compression, the caller's own arrays.</param>
+    /// <returns>The reducer; the caller disposes it.</returns>
+    /// <exception cref="ArgumentException">The tree is empty, its leaves are on different devices, a leaf is not Single under Half compression (naming the leaf's path), or the reduce type is Max or Min.</exception>
+    /// <exception cref="NotSupportedException">The provider cannot make views of part of a buffer.</exception>
+    public GradientReducer CreateGradientReducer(Tree<DeviceArray> gradients, string axisName = "batch", GradientReducerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(axisName);
+        return new GradientReducer(_collectives, gradients, axisName, options ?? new GradientReducerOptions { BucketSizeBytes = BucketSizeBytes });
+    }
+
     /// <summary>Only a mean or a sum makes sense for gradients; the original's text for anything else.</summary>
     private static void ValidateGradientReduceType(ReduceOp reduceType)
     {

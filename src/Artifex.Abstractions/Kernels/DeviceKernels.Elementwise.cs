@@ -38,6 +38,44 @@ public abstract partial class DeviceKernels
         MultiplyCore(x, y, result);
     }
 
+    /// <summary>
+    /// Converts between Single and Half: <c>destination[i] = (Half)(source[i] / divisor)</c> (one division in Single, one
+    /// rounding to Half), or <c>destination[i] = (float)source[i]</c> (exact). The casts of compressed gradient
+    /// communication: dividing by the participant count before the cast keeps a Half sum from overflowing.
+    /// </summary>
+    /// <param name="source">A Single or Half buffer.</param>
+    /// <param name="destination">A Half buffer for a Single source, a Single buffer for a Half one; same length and device.</param>
+    /// <param name="divisor">Divides a Single source before the cast; must be 1 for a Half source.</param>
+    /// <exception cref="ArgumentException">Not a Single/Half pair, the lengths or devices differ, or a divisor with a Half source.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="divisor"/> is not finite and positive.</exception>
+    /// <exception cref="ObjectDisposedException">The provider or a buffer has been disposed.</exception>
+    public void Convert(DeviceBuffer source, DeviceBuffer destination, float divisor = 1f)
+    {
+        if (!float.IsFinite(divisor) || divisor <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(divisor), divisor, "The divisor must be finite and positive.");
+        }
+
+        ArgumentNullException.ThrowIfNull(source);
+        Device device;
+        if (source.ElementType == typeof(float))
+        {
+            device = CheckBuffer<float>(source, 0, "a vector", null, nameof(source));
+            CheckExact<Half>(destination, source.Length, device, nameof(destination));
+        }
+        else
+        {
+            device = CheckBuffer<Half>(source, 0, "a vector", null, nameof(source));
+            CheckExact<float>(destination, source.Length, device, nameof(destination));
+            if (divisor != 1f)
+            {
+                throw new ArgumentException("Only a Single source is divided before the cast; a Half source converts exactly.", nameof(divisor));
+            }
+        }
+
+        ConvertCore(source, destination, divisor);
+    }
+
     /// <summary><c>result[i] = max(x[i], 0)</c>; NaN stays NaN.</summary>
     /// <param name="x">The input.</param>
     /// <param name="result">The output, same length; may be x.</param>
@@ -117,6 +155,12 @@ public abstract partial class DeviceKernels
     /// <param name="y">The second input.</param>
     /// <param name="result">The output.</param>
     protected abstract void MultiplyCore(DeviceBuffer x, DeviceBuffer y, DeviceBuffer result);
+
+    /// <summary>Converts validated buffers (see <see cref="Convert"/>).</summary>
+    /// <param name="source">A Single or Half buffer.</param>
+    /// <param name="destination">The other type, same length.</param>
+    /// <param name="divisor">The divisor of a Single source (1 for a Half one).</param>
+    protected abstract void ConvertCore(DeviceBuffer source, DeviceBuffer destination, float divisor);
 
     /// <summary>Applies ReLU to validated buffers.</summary>
     /// <param name="x">The input.</param>

@@ -21,6 +21,7 @@ internal sealed class CommunicationLane : IDisposable
     private readonly WaitSignal _finished = new();
     private readonly Lock _gate = new();
     private Entry[] _entries = new Entry[8];
+    private long[] _finishedAt = new long[8];
     private Dictionary<long, Exception>? _failures;
     private long _issued;
     private long _completed;
@@ -140,15 +141,27 @@ internal sealed class CommunicationLane : IDisposable
         _thread.Join(TimeSpan.FromSeconds(5));
     }
 
+    /// <summary>Gets when a collective finished (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), while its slot has not been reused.</summary>
+    public long FinishedAt(long ticket)
+    {
+        lock (_gate)
+        {
+            return ticket >= _issued - _finishedAt.Length ? _finishedAt[ticket % _finishedAt.Length] : 0;
+        }
+    }
+
     private void Grow()
     {
         var larger = new Entry[_entries.Length * 2];
-        for (long t = _completed; t < _issued; t++)
+        var finished = new long[larger.Length];
+        for (long t = Math.Max(0, _issued - _entries.Length); t < _issued; t++)
         {
             larger[t % larger.Length] = _entries[t % _entries.Length];
+            finished[t % finished.Length] = _finishedAt[t % _finishedAt.Length];
         }
 
         _entries = larger;
+        _finishedAt = finished;
     }
 
     private void Loop()
@@ -209,6 +222,11 @@ internal sealed class CommunicationLane : IDisposable
             if (!ReferenceEquals(entry.Call.Output, entry.Call.Input))
             {
                 entry.Call.Output?.ReleaseUse();
+            }
+
+            lock (_gate)
+            {
+                _finishedAt[ticket % _finishedAt.Length] = System.Diagnostics.Stopwatch.GetTimestamp();
             }
 
             Volatile.Write(ref _completed, ticket + 1);

@@ -24,6 +24,7 @@ namespace Artifex;
 public readonly struct CollectiveRequest : IEquatable<CollectiveRequest>
 {
     private readonly CommunicationLane? _lane;
+    private readonly Task? _task;
     private readonly long _ticket;
 
     internal CollectiveRequest(CommunicationLane lane, long ticket)
@@ -32,18 +33,47 @@ public readonly struct CollectiveRequest : IEquatable<CollectiveRequest>
         _ticket = ticket;
     }
 
+    private CollectiveRequest(Task task)
+    {
+        _task = task;
+    }
+
     /// <summary>Gets a request that is already complete (what a synchronous fallback returns).</summary>
     public static CollectiveRequest Completed => default;
 
     /// <summary>Gets a value indicating whether the collective has finished (successfully or not).</summary>
-    public bool IsCompleted => _lane is null || _lane.IsCompleted(_ticket);
+    public bool IsCompleted => _task?.IsCompleted ?? (_lane is null || _lane.IsCompleted(_ticket));
+
+    /// <summary>Gets when the collective finished, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp; 0 when not known.</summary>
+    internal long FinishedTimestamp => _lane?.FinishedAt(_ticket) ?? 0;
 
     /// <summary>Waits until the collective has finished, and rethrows its failure, if any.</summary>
     /// <exception cref="ArgumentException">The participants disagreed on the collective; no buffer changed.</exception>
     /// <exception cref="TimeoutException">A participant never started the matching collective.</exception>
     /// <exception cref="OperationCanceledException">The region was aborted by another participant's failure.</exception>
     /// <exception cref="InvalidOperationException">The provider's collective failed (the cause is the inner exception).</exception>
-    public void Wait() => _lane?.Wait(_ticket);
+    public void Wait()
+    {
+        if (_task is not null)
+        {
+            _task.GetAwaiter().GetResult();
+            return;
+        }
+
+        _lane?.Wait(_ticket);
+    }
+
+    /// <summary>
+    /// Makes a request that completes with a task: for an <see cref="Distributed.ICollectives"/> of your own (a test double
+    /// that adds a link's latency, another engine). The built-in collectives never allocate one.
+    /// </summary>
+    /// <param name="completion">Completes when the collective has; its exception is the collective's failure.</param>
+    /// <returns>The request.</returns>
+    public static CollectiveRequest FromTask(Task completion)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        return new CollectiveRequest(completion);
+    }
 
     /// <summary>Compares two requests.</summary>
     /// <param name="left">The first.</param>
@@ -58,11 +88,11 @@ public readonly struct CollectiveRequest : IEquatable<CollectiveRequest>
     public static bool operator !=(CollectiveRequest left, CollectiveRequest right) => !left.Equals(right);
 
     /// <inheritdoc/>
-    public bool Equals(CollectiveRequest other) => ReferenceEquals(_lane, other._lane) && _ticket == other._ticket;
+    public bool Equals(CollectiveRequest other) => ReferenceEquals(_lane, other._lane) && ReferenceEquals(_task, other._task) && _ticket == other._ticket;
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is CollectiveRequest other && Equals(other);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(_lane, _ticket);
+    public override int GetHashCode() => HashCode.Combine(_lane, _task, _ticket);
 }

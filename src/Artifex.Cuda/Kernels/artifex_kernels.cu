@@ -328,6 +328,27 @@ extern "C" __global__ void artifex_scale_f16(unsigned short* x, long long n, flo
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Casts of compressed gradient communication: Single divided once in Single, then rounded once to Half; Half to Single is
+// exact. As the CPU provider's TensorPrimitives casts (round to nearest even).
+// ---------------------------------------------------------------------------------------------------------------------
+
+extern "C" __global__ void artifex_convert_f32_f16(const float* source, unsigned short* destination, long long n, float divisor)
+{
+    ARTIFEX_GRID_STRIDE(i, n)
+    {
+        destination[i] = artifex_float_to_half(divisor != 1.0f ? __fdiv_rn(source[i], divisor) : source[i]);
+    }
+}
+
+extern "C" __global__ void artifex_convert_f16_f32(const unsigned short* source, float* destination, long long n)
+{
+    ARTIFEX_GRID_STRIDE(i, n)
+    {
+        destination[i] = (float)artifex_half_to_double(source[i]); // exact: every Half is a float
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
 // Reproducible summation, PR3 v1 (Artifex.Abstractions/Reproducible/ReproducibleSum.cs; the CPU's scalar paths in
 // Artifex.Cpu/Kernels/Reproducible/ReproducibleKernels.cs). State: 3 levels x count doubles, level-major. Every step is
 // the CPU's IEEE double operation in the CPU's order; doubles never flush subnormals on the GPU.

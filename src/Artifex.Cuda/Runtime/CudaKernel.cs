@@ -28,4 +28,6 @@ internal enum CudaKernel
     ScaleHalf,
     CanonicalizeNaNSingle,
     CanonicalizeNaNHalf,
+    ConvertSingleToHalf,
+    ConvertHalfToSingle,
 }

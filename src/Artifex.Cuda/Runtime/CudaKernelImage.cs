@@ -30,6 +30,7 @@ internal sealed unsafe class CudaKernelImage
         "artifex_find_outside_window_f32", "artifex_find_outside_window_f16",
         "artifex_scale_f32", "artifex_scale_f64", "artifex_scale_f16",
         "artifex_canonical_nan_f32", "artifex_canonical_nan_f16",
+        "artifex_convert_f32_f16", "artifex_convert_f16_f32",
     ];
 
     private readonly Dictionary<int, Lazy<byte[]>> _images = [];

@@ -49,6 +49,8 @@ public sealed class KernelSourceTests
         ("artifex_scale_f16", "unsigned short* x, long long n, float factor, int divide"),
         ("artifex_canonical_nan_f32", "float* x, long long n"),
         ("artifex_canonical_nan_f16", "unsigned short* x, long long n"),
+        ("artifex_convert_f32_f16", "const float* source, unsigned short* destination, long long n, float divisor"),
+        ("artifex_convert_f16_f32", "const unsigned short* source, float* destination, long long n"),
     ];
 
     /// <summary>Calls that would round differently from the CPU provider: fused multiply-adds and fast-math intrinsics.</summary>
