@@ -10,9 +10,13 @@ internal sealed class MicrobatchResources : IDisposable
         Images = provider.Allocate<float>(device, (long)rows * Dataset.Features);
         Labels = provider.Allocate<int>(device, rows);
         States = [.. parameterLeaves.Select(leaf => ReproducibleSumState.Create(device, leaf.Length))];
+        Gradients = [.. Workspace.Gradients.Leaves().Select(static leaf => leaf.Buffer)];
     }
 
     public DeviceWorkspace Workspace { get; }
+
+    /// <summary>Gets the microbatch's gradient buffers in the parameters' tree order.</summary>
+    public DeviceBuffer[] Gradients { get; }
 
     public DeviceBuffer Images { get; }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -9,8 +10,9 @@ namespace Artifex.Samples.FashionMnist;
 /// Data-parallel training of the MLP with only the public API: a data mesh from <see cref="DeviceMeshManager"/>, the batch
 /// sharding from <see cref="DataParallel.CreateDataParallelSharding"/>, <see cref="DataParallel.ShardBatch"/> for every
 /// global batch, <see cref="DataParallel.ReplicateParams"/> and <see cref="DataParallel.ShardModelState"/> for the
-/// parameters and Adam's moments, then per device (in an SPMD region) forward, backward,
-/// <see cref="DataParallel.AllReduceGradients(Tree{DeviceArray}, ReduceOp, string)"/> (mean) and the same Adam update.
+/// parameters and Adam's moments, then per device (in an SPMD region) forward, a backward pass that writes its gradients
+/// into a <see cref="GradientReducer"/>'s buckets and marks each layer ready (layer 2's bucket all-reduces while layer 1's
+/// backward runs), <see cref="GradientReducer.Finish"/> (the mean, in place) and the same Adam update.
 /// </summary>
 public sealed class MlpTrainer : IDisposable
 {
@@ -46,6 +48,11 @@ public sealed class MlpTrainer : IDisposable
     private readonly Action<SpmdContext> _trainBody;
     private readonly Action<SpmdContext> _evalBody;
     private readonly MicrobatchResources?[]? _micro;
+    // Per mesh position: the reducer (ordinary step only) and its gradient leaves in tree order, views into its buckets.
+    private readonly GradientReducer?[] _reducers;
+    private readonly DeviceBuffer[]?[] _gradients;
+    private readonly StepTrace? _trace;
+    private readonly long[] _stepAllocatedBytes;
     private Tree<GlobalArray>? _batch;
     private int _evalValidRows;
     private int _step;
@@ -63,29 +70,21 @@ public sealed class MlpTrainer : IDisposable
     /// data axis and rounded once (mean over the global microbatch count), so the parameters are bitwise identical for
     /// any device count that divides the batch into whole microbatches.
     /// </param>
+    /// <param name="compression">How the ordinary step sends its gradients (reproducible mode sends states, uncompressed).</param>
+    /// <param name="trace">Records each device's step phases and bucket all-reduces, or null.</param>
     /// <exception cref="ArgumentException">The batch is not divisible by the device count (or the local batch by the microbatch), or the provider has too few devices.</exception>
-    public MlpTrainer(DeviceProvider provider, int deviceCount, int globalBatch, float learningRate, ulong seed, int evalBatch = 1000, int microbatch = 0)
+    public MlpTrainer(
+        DeviceProvider provider,
+        int deviceCount,
+        int globalBatch,
+        float learningRate,
+        ulong seed,
+        int evalBatch = 1000,
+        int microbatch = 0,
+        GradientCompression compression = GradientCompression.None,
+        StepTrace? trace = null)
     {
-        ArgumentNullException.ThrowIfNull(provider);
-        ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(globalBatch, 1);
-        if (deviceCount > provider.Devices.Count)
-        {
-            throw new ArgumentException($"--devices {deviceCount}: the {provider.Platform} provider has {provider.Devices.Count} devices.", nameof(deviceCount));
-        }
-
-        if (globalBatch % deviceCount != 0)
-        {
-            throw new ArgumentException($"--batch-size {globalBatch} is not divisible by --devices {deviceCount}.", nameof(globalBatch));
-        }
-
-        ArgumentOutOfRangeException.ThrowIfNegative(microbatch);
-        if (microbatch > 0 && globalBatch / deviceCount % microbatch != 0)
-        {
-            throw new ArgumentException(
-                $"--microbatch {microbatch} does not divide the {globalBatch / deviceCount} rows each of {deviceCount} devices gets from --batch-size {globalBatch}.", nameof(microbatch));
-        }
-
+        Validate(provider, deviceCount, globalBatch, microbatch);
         _provider = provider;
         Microbatch = microbatch;
         LearningRate = learningRate;
@@ -116,6 +115,13 @@ public sealed class MlpTrainer : IDisposable
             _micro = [.. _mesh.Devices.Select(d => provider.IsAddressable(d) ? new MicrobatchResources(d, microbatch, _parameterLeaves) : null)];
         }
 
+        // The backward pass writes straight into the buckets (views), so the reduction copies nothing in or out.
+        var reducerOptions = new GradientReducerOptions { GradientsAsBucketViews = true, Compression = compression };
+        _reducers = [.. _train.Select(ws => ws is null || microbatch > 0 ? null : _dataParallel.CreateGradientReducer(ws.Gradients, DataAxis, reducerOptions))];
+        _gradients = [.. _reducers.Select((r, k) => r?.Gradients.Leaves().Select(static leaf => leaf.Buffer).ToArray() ?? _train[k]?.Gradients.Leaves().Select(static leaf => leaf.Buffer).ToArray())];
+        _trace = trace;
+        _stepAllocatedBytes = new long[deviceCount];
+
         _trainBody = TrainBody;
         _evalBody = EvalBody;
     }
@@ -134,6 +140,13 @@ public sealed class MlpTrainer : IDisposable
 
     /// <summary>Gets Adam's learning rate.</summary>
     public float LearningRate { get; }
+
+    /// <summary>
+    /// Gets the most bytes any device's part of the last step allocated on its thread (forward, backward, gradient
+    /// reduction, Adam): 0 in the steady state of the ordinary step. Placing the batch and starting the region, on the
+    /// caller's thread, are not counted.
+    /// </summary>
+    public long DeviceStepAllocatedBytes => _stepAllocatedBytes.Max();
 
     /// <summary>Gets the number of optimizer steps taken.</summary>
     public int StepCount => _step;
@@ -260,9 +273,37 @@ public sealed class MlpTrainer : IDisposable
             resources?.Dispose();
         }
 
+        foreach (GradientReducer? reducer in _reducers)
+        {
+            reducer?.Dispose();
+        }
+
         _parameters.DisposeLeaves();
         _firstMoments.DisposeLeaves();
         _secondMoments.DisposeLeaves();
+    }
+
+    private static void Validate(DeviceProvider provider, int deviceCount, int globalBatch, int microbatch)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(globalBatch, 1);
+        if (deviceCount > provider.Devices.Count)
+        {
+            throw new ArgumentException($"--devices {deviceCount}: the {provider.Platform} provider has {provider.Devices.Count} devices.", nameof(deviceCount));
+        }
+
+        if (globalBatch % deviceCount != 0)
+        {
+            throw new ArgumentException($"--batch-size {globalBatch} is not divisible by --devices {deviceCount}.", nameof(globalBatch));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(microbatch);
+        if (microbatch > 0 && globalBatch / deviceCount % microbatch != 0)
+        {
+            throw new ArgumentException(
+                $"--microbatch {microbatch} does not divide the {globalBatch / deviceCount} rows each of {deviceCount} devices gets from --batch-size {globalBatch}.", nameof(microbatch));
+        }
     }
 
     private static void Gather(byte[] images, int[] labels, ReadOnlySpan<int> indices, float[] batchImages, int[] batchLabels)
@@ -322,47 +363,51 @@ public sealed class MlpTrainer : IDisposable
     private void TrainBody(SpmdContext context)
     {
         Device device = context.Device;
-        DeviceWorkspace ws = _train[context.DeviceIndex]!;
+        int rank = context.DeviceIndex;
+        DeviceWorkspace ws = _train[rank]!;
         DeviceKernels k = _provider.Kernels;
         DeviceBuffer x = _batch!["x"].Value.GetShard(device).Buffer;
         DeviceBuffer y = _batch["y"].Value.GetShard(device).Buffer;
-        Tree<DeviceArray> reduced;
-        if (_micro is null)
+        DeviceBuffer[] gradients = _gradients[rank]!;
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        long start = Stopwatch.GetTimestamp();
+        if (_reducers[rank] is { } reducer)
         {
             Forward(k, ws, x, y, device);
-            Backward(k, ws, x, y, device);
-            (_rankLoss[context.DeviceIndex], _rankCorrect[context.DeviceIndex]) = Score(ws, y, ws.Rows);
+            long forward = Stopwatch.GetTimestamp();
+            Backward(k, ws, x, y, device, gradients, reducer);
+            long backward = Stopwatch.GetTimestamp();
+
+            // Scoring reads the batch's results on the host while the last bucket is still being reduced.
+            (_rankLoss[rank], _rankCorrect[rank]) = Score(ws, y, ws.Rows);
+            reducer.Finish();
             ShareScores(context, ws);
-            reduced = _dataParallel.AllReduceGradients(ws.Gradients, ReduceOp.Mean, DataAxis);
+            long synchronized = Stopwatch.GetTimestamp();
+            _trace?.Record(rank, StepPhase.Forward, start, forward);
+            _trace?.Record(rank, StepPhase.Backward, forward, backward);
+            _trace?.Record(rank, StepPhase.Synchronize, backward, synchronized);
+            _trace?.RecordBuckets(rank, reducer.LastStepTimings);
+            start = synchronized;
         }
         else
         {
-            ReproducibleGradients(context.DeviceIndex, k, ws, x, y, device);
+            ReproducibleGradients(rank, k, ws, x, y, device);
             ShareScores(context, ws);
-            reduced = ws.Gradients;
         }
 
-        try
+        var settings = AdamStep.Default(LearningRate, _step);
+        for (int leaf = 0; leaf < _parameterLeaves.Length; leaf++)
         {
-            var settings = AdamStep.Default(LearningRate, _step);
-            var gradients = reduced.Leaves();
-            for (int leaf = 0; leaf < _parameterLeaves.Length; leaf++)
-            {
-                k.AdamUpdate(
-                    Local(_parameterLeaves, leaf, device),
-                    gradients[leaf].Buffer,
-                    Local(_firstMomentLeaves, leaf, device),
-                    Local(_secondMomentLeaves, leaf, device),
-                    settings);
-            }
+            k.AdamUpdate(
+                Local(_parameterLeaves, leaf, device),
+                gradients[leaf],
+                Local(_firstMomentLeaves, leaf, device),
+                Local(_secondMomentLeaves, leaf, device),
+                settings);
         }
-        finally
-        {
-            if (!ReferenceEquals(reduced, ws.Gradients))
-            {
-                reduced.DisposeLeaves();
-            }
-        }
+
+        _trace?.Record(rank, StepPhase.Optimizer, start, Stopwatch.GetTimestamp());
+        _stepAllocatedBytes[rank] = GC.GetAllocatedBytesForCurrentThread() - allocated;
     }
 
     /// <summary>
@@ -386,7 +431,7 @@ public sealed class MlpTrainer : IDisposable
             _provider.Copy(x, (long)start * Dataset.Features, mb.Images, 0, (long)m * Dataset.Features);
             _provider.Copy(y, start, mb.Labels, 0, m);
             Forward(k, mb.Workspace, mb.Images, mb.Labels, device);
-            Backward(k, mb.Workspace, mb.Images, mb.Labels, device);
+            Backward(k, mb.Workspace, mb.Images, mb.Labels, device, mb.Gradients, reducer: null);
             (double l, int c) = Score(mb.Workspace, mb.Labels, m);
             loss += l;
             correct += c;
@@ -408,17 +453,25 @@ public sealed class MlpTrainer : IDisposable
         _rankCorrect[rank] = correct;
     }
 
-    private void Backward(DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device)
+    /// <summary>
+    /// The backward pass into <paramref name="gradients"/> (tree order). With a reducer, each layer's gradients are marked
+    /// ready as soon as they are written: layer 2's bucket then all-reduces while layer 1's two products run.
+    /// </summary>
+    private void Backward(DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device, DeviceBuffer[] gradients, GradientReducer? reducer)
     {
         int b = ws.Rows;
         DeviceBuffer kernel2 = Local(_parameterLeaves, Kernel2, device);
         k.SoftmaxCrossEntropyBackward(ws.Probabilities, y, b, Dataset.Classes, 1f / b, ws.GradLogits);
-        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, MlpParameters.Hidden, Dataset.Classes, b, 1f, ws.Hidden, ws.GradLogits, 0f, ws.GradKernel2);
-        k.ColumnSums(ws.GradLogits, b, Dataset.Classes, ws.GradBias2);
+        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, MlpParameters.Hidden, Dataset.Classes, b, 1f, ws.Hidden, ws.GradLogits, 0f, gradients[Kernel2]);
+        reducer?.MarkReady(Kernel2);
+        k.ColumnSums(ws.GradLogits, b, Dataset.Classes, gradients[Bias2]);
+        reducer?.MarkReady(Bias2);
         k.Gemm(MatrixOperation.None, MatrixOperation.Transpose, b, MlpParameters.Hidden, Dataset.Classes, 1f, ws.GradLogits, kernel2, 0f, ws.GradHidden);
         k.ReluBackward(ws.GradHidden, ws.Hidden, ws.GradHidden);
-        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, Dataset.Features, MlpParameters.Hidden, b, 1f, x, ws.GradHidden, 0f, ws.GradKernel1);
-        k.ColumnSums(ws.GradHidden, b, MlpParameters.Hidden, ws.GradBias1);
+        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, Dataset.Features, MlpParameters.Hidden, b, 1f, x, ws.GradHidden, 0f, gradients[Kernel1]);
+        reducer?.MarkReady(Kernel1);
+        k.ColumnSums(ws.GradHidden, b, MlpParameters.Hidden, gradients[Bias1]);
+        reducer?.MarkReady(Bias1);
     }
 
     private void EvalBody(SpmdContext context)

@@ -179,6 +179,7 @@ public static class TrainingApp
             ShowEpoch(console, epoch, options.Epochs, session.StepsPerEpoch, session.RunEpoch);
         }
 
+        session.WriteTrace();
         if (saveParameters is not null)
         {
             using FileStream file = File.Create(saveParameters);
@@ -301,6 +302,8 @@ public static class TrainingApp
         { KernelThreads: < 1 } => $"--threads must be at least 1, not {o.KernelThreads}.",
         { TrainLimit: < 1 } or { TestLimit: < 1 } => "--train-limit and --test-limit must be at least 1.",
         { Synthetic: true, DataDirectory: not null } => "--synthetic and --data exclude each other.",
+        { Compression: not ("none" or "half") } => $"--compression must be none or half, not '{o.Compression}'.",
+        { Reproducible: true, Compression: "half" } => "--compression half and --reproducible exclude each other: reproducible mode sends exact sums.",
         { Reproducible: true, Microbatch: < 1 } => $"--microbatch must be at least 1, not {o.Microbatch}.",
         { Reproducible: true } when o.BatchSize / o.Devices % o.Microbatch != 0 =>
             $"--microbatch {o.Microbatch} does not divide the {o.BatchSize / o.Devices} rows each device gets: reproducible mode needs whole microbatches.",

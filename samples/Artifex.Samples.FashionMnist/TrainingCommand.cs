@@ -30,9 +30,11 @@ public static class TrainingCommand
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images." };
         var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test images." };
         var saveParameters = new Option<string?>("--save-parameters") { Description = "Write the trained parameters to this file (raw float32, leaves in tree order)." };
+        var compression = new Option<string>("--compression") { Description = "How gradients travel: none, or half (Half precision, half the bytes; as DDP's fp16 hook).", DefaultValueFactory = _ => defaults.Compression };
+        var trace = new Option<string?>("--trace") { Description = "Write a Chrome-trace timeline of each device's steps to this file (open in https://ui.perfetto.dev)." };
         var root = new RootCommand("Train an MLP (784-512-10, softmax cross-entropy, Adam) data-parallel over emulated CPU devices on Fashion-MNIST.")
         {
-            devices, epochs, batch, learningRate, seed, provider, data, synthetic, reproducible, microbatch, output, threads, trainLimit, testLimit, saveParameters,
+            devices, epochs, batch, learningRate, seed, provider, data, synthetic, reproducible, microbatch, output, threads, trainLimit, testLimit, saveParameters, compression, trace,
         };
         root.SetAction(result => TrainingApp.Run(
             new TrainingOptions
@@ -52,6 +54,8 @@ public static class TrainingCommand
                 TrainLimit = result.GetValue(trainLimit),
                 TestLimit = result.GetValue(testLimit),
                 SaveParameters = result.GetValue(saveParameters),
+                Compression = result.GetValue(compression)!,
+                TracePath = result.GetValue(trace),
             },
             console));
         return InvokeOrRefuse(root, args, console);

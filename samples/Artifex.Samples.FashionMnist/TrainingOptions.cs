@@ -45,6 +45,12 @@ public sealed record TrainingOptions
     /// <summary>Gets the number of test images to use (null: all).</summary>
     public int? TestLimit { get; init; }
 
+    /// <summary>Gets how gradients travel: <c>none</c> (Single) or <c>half</c> (Half, DDP's fp16 compression).</summary>
+    public string Compression { get; init; } = "none";
+
+    /// <summary>Gets a file to write a Chrome-trace timeline of every step to (forward, backward, bucket all-reduces, Adam), or null.</summary>
+    public string? TracePath { get; init; }
+
     /// <summary>Gets a file to write the trained parameters to (raw little-endian float32, leaves in tree order), or null.</summary>
     public string? SaveParameters { get; init; }
 }

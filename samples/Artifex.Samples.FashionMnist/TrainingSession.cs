@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Artifex.Distributed;
 
 namespace Artifex.Samples.FashionMnist;
 
@@ -14,6 +15,7 @@ public sealed class TrainingSession : IDisposable
     private readonly int[] _order;
     private readonly List<EpochResult> _epochs = [];
     private readonly Stopwatch _total = Stopwatch.StartNew();
+    private readonly StepTrace? _trace;
     private double _trainSeconds;
 
     /// <summary>Initializes a session: places the parameters and optimizer state on the devices.</summary>
@@ -35,7 +37,16 @@ public sealed class TrainingSession : IDisposable
         _provider = provider;
         _options = options;
         _data = data;
-        _trainer = new MlpTrainer(provider, options.Devices, options.BatchSize, options.LearningRate, options.Seed, microbatch: options.Reproducible ? options.Microbatch : 0);
+        _trace = options.TracePath is null ? null : new StepTrace(options.Devices);
+        _trainer = new MlpTrainer(
+            provider,
+            options.Devices,
+            options.BatchSize,
+            options.LearningRate,
+            options.Seed,
+            microbatch: options.Reproducible ? options.Microbatch : 0,
+            compression: string.Equals(options.Compression, "half", StringComparison.Ordinal) ? GradientCompression.Half : GradientCompression.None,
+            trace: _trace);
         _shuffler = new SplitMix64(options.Seed + 1);
         _order = [.. Enumerable.Range(0, data.TrainCount)];
     }
@@ -82,6 +93,15 @@ public sealed class TrainingSession : IDisposable
         return result;
     }
 
+    /// <summary>Writes the step timeline to <see cref="TrainingOptions.TracePath"/>, when one was asked for.</summary>
+    public void WriteTrace()
+    {
+        if (_trace is not null && _options.TracePath is { } path)
+        {
+            _trace.Write(path);
+        }
+    }
+
     /// <summary>Summarizes the run so far.</summary>
     /// <returns>The summary.</returns>
     public TrainingSummary Summarize() => new()
@@ -94,6 +114,7 @@ public sealed class TrainingSession : IDisposable
         LearningRate = _options.LearningRate,
         Seed = _options.Seed,
         Reproducible = _options.Reproducible,
+        Compression = _options.Compression,
         Microbatch = _options.Reproducible ? _options.Microbatch : 0,
         Steps = _trainer.StepCount,
         TestAccuracy = _epochs.Count > 0 ? _epochs[^1].TestAccuracy : 0,

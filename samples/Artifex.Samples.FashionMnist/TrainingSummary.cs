@@ -37,6 +37,10 @@ public sealed record TrainingSummary
     [JsonPropertyName("reproducible")]
     public required bool Reproducible { get; init; }
 
+    /// <summary>Gets how gradients travelled: <c>none</c> or <c>half</c>.</summary>
+    [JsonPropertyName("compression")]
+    public string Compression { get; init; } = "none";
+
     /// <summary>Gets the microbatch size of reproducible mode (0 when off).</summary>
     [JsonPropertyName("microbatch")]
     public required int Microbatch { get; init; }

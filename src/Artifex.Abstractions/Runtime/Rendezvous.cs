@@ -39,8 +39,8 @@ public sealed class Rendezvous
         _executor = createExecutor(this);
     }
 
-    /// <summary>Gets the region.</summary>
-    public SpmdRegion Region { get; }
+    /// <summary>Gets the region whose rounds this rendezvous runs now (a rendezvous serves the next region over the same mesh).</summary>
+    public SpmdRegion Region { get; private set; }
 
     /// <summary>Gets the axis group (as resolved by its first participant).</summary>
     public AxisGroup Group { get; }
@@ -59,6 +59,12 @@ public sealed class Rendezvous
 
     /// <summary>Gets the call every participant of the current round agreed on (the lowest local rank's).</summary>
     public ref readonly CollectiveCall Agreed => ref _calls[LocalRanks[0]];
+
+    /// <summary>
+    /// Hands the rendezvous to the next region over the same mesh. Only between regions that completed without failure:
+    /// the arrival count then stands at a whole number of rounds, so counting goes on where it stopped.
+    /// </summary>
+    internal void Rebind(SpmdRegion region) => Region = region;
 
     /// <summary>Arrives with this participant's call and returns when the collective has run for it.</summary>
     /// <param name="rank">The participant's rank in the group.</param>

@@ -18,6 +18,9 @@ public abstract class SpmdBackend
     /// <summary>Gets the provider.</summary>
     public DeviceProvider Provider { get; }
 
+    /// <summary>Gets the rendezvous points kept from one region to the next over the same mesh.</summary>
+    internal RendezvousCache RendezvousCache { get; } = new();
+
     /// <summary>
     /// Gets whether the executor runs reproducible sums itself (<see cref="CollectiveCall.Reproducible"/> calls). When
     /// false, the runtime deposits each participant's values into a reproducible-sum state with the provider's kernels and

@@ -4,7 +4,6 @@ namespace Artifex.Runtime;
 internal sealed class SpmdParticipant : SpmdContext
 {
     private readonly SpmdRegion _region;
-    private readonly Dictionary<AxisGroup, Rendezvous> _rendezvous = new(ReferenceEqualityComparer.Instance);
     private readonly int _threadId;
     private CommunicationLane? _lane;
 
@@ -106,12 +105,6 @@ internal sealed class SpmdParticipant : SpmdContext
         }
 
         _region.ThrowIfAborted();
-        if (!_rendezvous.TryGetValue(group, out Rendezvous? rendezvous))
-        {
-            rendezvous = _region.GetRendezvous(group);
-            _rendezvous.Add(group, rendezvous);
-        }
-
-        return rendezvous;
+        return _region.GetRendezvous(group);
     }
 }

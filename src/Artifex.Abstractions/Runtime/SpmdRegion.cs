@@ -10,7 +10,7 @@ namespace Artifex.Runtime;
 public sealed class SpmdRegion : ISpmdWork
 {
     private readonly Action<SpmdContext> _body;
-    private readonly Dictionary<string, Rendezvous?[]> _rendezvous = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Rendezvous?[]> _rendezvous;
     private readonly Lock _rendezvousLock = new();
     private readonly WaitSignal _completionSignal = new();
     private int _remaining;
@@ -35,6 +35,17 @@ public sealed class SpmdRegion : ISpmdWork
         _remaining = LocalDeviceIndices.Length;
         Oversubscribed = LocalDeviceIndices.Length > backend.Cores;
         CancellationToken = cancellationToken;
+
+        // A training loop runs a region per step over one mesh: the last one's rendezvous points serve this one, so a step's
+        // collectives allocate nothing on the device threads.
+        _rendezvous = backend.RendezvousCache.Rent(mesh) ?? new Dictionary<string, Rendezvous?[]>(StringComparer.Ordinal);
+        foreach (Rendezvous?[] groups in _rendezvous.Values)
+        {
+            foreach (Rendezvous? rendezvous in groups)
+            {
+                rendezvous?.Rebind(this);
+            }
+        }
     }
 
     /// <summary>Gets the token that cancels the region; participants see it as <see cref="SpmdContext.CancellationToken"/>.</summary>
@@ -173,6 +184,9 @@ public sealed class SpmdRegion : ISpmdWork
         {
             ExceptionDispatchInfo.Capture(failure).Throw();
         }
+
+        // Only after a clean run: an aborted round may leave arrivals that the next region must not inherit.
+        Backend.RendezvousCache.Return(Mesh, _rendezvous);
     }
 
     internal bool IsLocal(Device device) => Backend.Provider.IsAddressable(device);

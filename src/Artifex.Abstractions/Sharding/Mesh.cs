@@ -13,6 +13,8 @@ namespace Artifex;
 /// </remarks>
 public sealed class Mesh : IEquatable<Mesh>
 {
+    private ParticipantCacheEntry?[]? _participantCaches;
+
     private static readonly AsyncLocal<Mesh?> s_current = new();
 
     /// <summary>Creates a mesh from devices in row-major order and its named axes.</summary>
@@ -87,6 +89,27 @@ public sealed class Mesh : IEquatable<Mesh>
 
     /// <summary>Gets the number of devices (the product of the axis sizes).</summary>
     public int Size => Devices.Length;
+
+    /// <summary>
+    /// Gets the resolved single-axis groups of the participant at a mesh position, kept with the mesh so that a region run
+    /// every step over the same mesh resolves its axis names without allocating. Only that position's participant uses it,
+    /// and regions over a mesh never overlap on one device.
+    /// </summary>
+    internal Dictionary<string, AxisGroup> AxisGroupsOf(int deviceIndex) => ParticipantCache(deviceIndex).AxisGroups;
+
+    /// <summary>Gets the coordinate of a mesh position as one array for the mesh's life (groups compare coordinates by reference).</summary>
+    internal ImmutableArray<int> CoordinateOf(int deviceIndex) => ParticipantCache(deviceIndex).Coordinate;
+
+    private ParticipantCacheEntry ParticipantCache(int deviceIndex)
+    {
+        ParticipantCacheEntry?[] caches = Volatile.Read(ref _participantCaches)
+            ?? Interlocked.CompareExchange(ref _participantCaches, new ParticipantCacheEntry?[Size], null)
+            ?? _participantCaches;
+        return caches[deviceIndex] ??= new ParticipantCacheEntry([.. GetCoordinate(deviceIndex)], new Dictionary<string, AxisGroup>(StringComparer.Ordinal));
+    }
+
+    private sealed record ParticipantCacheEntry(ImmutableArray<int> Coordinate, Dictionary<string, AxisGroup> AxisGroups);
+
 
     /// <summary>Gets the number of axes.</summary>
     public int Rank => AxisNames.Length;

@@ -17,7 +17,7 @@ public abstract class SpmdContext
 {
     private static readonly AsyncLocal<SpmdContext?> s_current = new();
 
-    private readonly Dictionary<string, AxisGroup> _singleAxisGroups = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AxisGroup> _singleAxisGroups;
     private readonly List<AxisGroup> _tupleGroups = [];
     private Type? _reducibleType;
 
@@ -29,7 +29,8 @@ public abstract class SpmdContext
         ArgumentNullException.ThrowIfNull(mesh);
         Mesh = mesh;
         DeviceIndex = deviceIndex;
-        Coordinate = [.. mesh.GetCoordinate(deviceIndex)];
+        Coordinate = mesh.CoordinateOf(deviceIndex);
+        _singleAxisGroups = mesh.AxisGroupsOf(deviceIndex);
     }
 
     /// <summary>Gets the participant of the SPMD region running on the current thread, or <see langword="null"/> outside any region.</summary>
