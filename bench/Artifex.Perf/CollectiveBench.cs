@@ -7,8 +7,9 @@ using Artifex.Mpi;
 namespace Artifex.Perf;
 
 /// <summary>
-/// Measures one collective at one size on N devices: checks every output element once against the exact expected value,
-/// then times warm-up plus timed iterations, and measures the traffic bound over the same buffers.
+/// Measures one collective at one size on N devices, out of place and in place: for each mode, checks every output element
+/// once against the exact expected value, then times warm-up plus timed iterations; and measures the traffic bound over
+/// the same buffers.
 /// </summary>
 /// <remarks>
 /// On a multi-process provider (<c>--provider mpi</c> under <c>mpirun</c>) the mesh spans every process's devices, but each
