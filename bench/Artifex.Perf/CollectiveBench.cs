@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Artifex.Benchmarks;
 using Artifex.Cpu;
 using Artifex.Mpi;
@@ -6,8 +7,9 @@ using Artifex.Mpi;
 namespace Artifex.Perf;
 
 /// <summary>
-/// Measures one collective at one size on N devices: checks every output element once against the exact expected value,
-/// then times warm-up plus timed iterations, and measures the traffic bound over the same buffers.
+/// Measures one collective at one size on N devices, out of place and in place: for each mode, checks every output element
+/// once against the exact expected value, then times warm-up plus timed iterations; and measures the traffic bound over
+/// the same buffers.
 /// </summary>
 /// <remarks>
 /// On a multi-process provider (<c>--provider mpi</c> under <c>mpirun</c>) the mesh spans every process's devices, but each
@@ -30,10 +32,22 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
 
     private int N => provider.Devices.Count;
 
+    private CollectiveKind Kind => settings.Kind;
+
     private bool HostIssued => settings.HostIssued;
 
     private bool SpansProcesses => provider.ProcessCount > 1;
 
+    /// <summary>
+    /// Gets a fault for tests to inject: it runs on each participant just before each collective, with that participant's
+    /// input and output (e.g. clearing the output first, as a runtime that mishandles in place would).
+    /// </summary>
+    internal Action<DeviceArray, DeviceArray>? BeforeStep { get; init; }
+
+    /// <summary>
+    /// Measures one size as nccl-tests does: out of place, then in place, each on its own buffers, checked after one
+    /// collective on freshly written values and then timed. A mode this run cannot measure gets NaN figures (n/a).
+    /// </summary>
     public ResultRow Run(long bytes)
     {
         int elementSize = ElementSize(settings.ElementType);
@@ -44,22 +58,56 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
             CollectiveKind.ReduceScatter => (total, total / N),
             _ => (total, total),
         };
-        // A reproducible Sum runs out of place: repeated in-place sums would leave its window (|x| ≤ 2^30) within a few
-        // dozen iterations. Its Mean (and everything else) runs in place, like the C MPI peer (MPI_IN_PLACE); compare like with like.
-        bool inPlace = settings.Kind is CollectiveKind.Broadcast
-            || (settings.Kind is CollectiveKind.AllReduce && !(settings.Determinism == Determinism.Reproducible && settings.Op == ReduceOp.Sum));
+        Measured outOfPlace = MeasuresOutOfPlace ? Measure(bytes, inCount, outCount, inPlace: false, withBound: true) : Measured.None;
+        Measured inPlace = MeasuresInPlace ? Measure(bytes, inCount, outCount, inPlace: true, withBound: !MeasuresOutOfPlace) : Measured.None;
+        double algbw = bytes / (outOfPlace.Micros * 1e-6) / 1e9;
+        double inPlaceAlgbw = bytes / (inPlace.Micros * 1e-6) / 1e9;
+        return new ResultRow(bytes, total, settings.ElementType, RedOpName, outOfPlace.Micros, algbw, algbw * BusFactor(), outOfPlace.Wrong,
+            double.IsNaN(outOfPlace.Bound) ? inPlace.Bound : outOfPlace.Bound, null, inPlace.Micros, inPlaceAlgbw, inPlaceAlgbw * BusFactor(), inPlace.Wrong);
+    }
+
+    /// <summary>The host form's <c>AllReduceShards</c> reduces the shards where they are: it has no out-of-place form.</summary>
+    private bool MeasuresOutOfPlace => !HostIssued;
+
+    private bool MeasuresInPlace => settings.Kind switch
+    {
+        // A reproducible Sum in place would leave its window (|x| ≤ 2^30) within a few dozen calls: each multiplies the
+        // values by N. Its Mean stays put (the mean of equal values), so it is measured.
+        CollectiveKind.AllReduce => !(settings.Determinism == Determinism.Reproducible && settings.Op == ReduceOp.Sum),
+        CollectiveKind.AllGather => CanViewSlots,
+        CollectiveKind.ReduceScatter => CanViewSlots && ReduceScatterStaysInWindow,
+        _ => true,
+    };
+
+    /// <summary>
+    /// Gets a value indicating whether a slot of a buffer can be handed to a collective without a copy: only where buffers
+    /// are host memory with a public address (<see cref="CpuBuffer.Address"/>, viewed with <c>DeviceArray.FromExternal</c>).
+    /// The CUDA provider does not expose a buffer's device address, so in-place all-gather and reduce-scatter are n/a there.
+    /// </summary>
+    private bool CanViewSlots => provider is CpuMemoryProvider;
+
+    /// <summary>
+    /// Gets a value indicating whether a reproducible reduce-scatter can run in place for the whole run: each call adds the
+    /// other ranks' blocks into this rank's block, so its values grow by up to 17·N(N+1)/2 per call, and a reproducible sum
+    /// refuses values beyond 2^30.
+    /// </summary>
+    private bool ReduceScatterStaysInWindow => settings.Determinism != Determinism.Reproducible
+        || (1.0 + settings.Warmup + (Samples * (double)settings.Iterations)) * 17 * N * (N + 1) / 2 <= 1 << 30;
+
+    private Measured Measure(long bytes, long inCount, long outCount, bool inPlace, bool withBound)
+    {
         using var buffers = new BenchBuffers(this, inCount, outCount, inPlace);
         DeviceArray[] inputs = buffers.Inputs, outputs = buffers.Outputs;
-        Initialize(inputs);
+        Initialize(inputs, outputs);
         RunOnce(buffers, iterations: 1, warmup: 0, samples: 1);
         long wrong = (long)SumOverProcesses([CountWrong(outputs, inCount)])[0];
         WarmMemory(inputs, outputs);
         double micros = Median(SumOverProcesses(RunOnce(buffers, settings.Iterations, settings.Warmup)).Select(t => t / provider.ProcessCount).ToArray());
         // The bound comes from a host memory probe over this process's buffers; a GPU's memory is not host-addressable, and
         // across processes MPI's traffic (copies through shared-memory segments) is not the in-process 2·N·S, so none there.
-        double bound = HasHostBound ? Bound(inPlace ? inputs : (settings.Kind == CollectiveKind.AllGather ? outputs : inputs), bytes) : double.NaN;
-        double algbw = bytes / (micros * 1e-6) / 1e9;
-        return new ResultRow(bytes, total, settings.ElementType, RedOpName, micros, algbw, algbw * BusFactor(), wrong, bound, null);
+        // It is probed over the large buffers (whole, in place too: a view is a slot of one of them).
+        double bound = withBound && HasHostBound ? Bound(settings.Kind == CollectiveKind.AllGather ? outputs : inputs, bytes) : double.NaN;
+        return new Measured(micros, wrong, bound);
     }
 
     private static int FirstLocalIndex(DeviceProvider provider)
@@ -155,8 +203,16 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
     /// <summary>Rank r's element i is (r + 1)·(i mod 17 + 1): small integers, so every sum is exact in every type.</summary>
     private static double Input(int rank, long i) => (rank + 1) * ((i % 17) + 1);
 
-    private void Initialize(DeviceArray[] inputs)
+    private void Initialize(DeviceArray[] inputs, DeviceArray[] outputs)
     {
+        // Outputs start as a value no correct result has (every expected value is positive), so an element the collective
+        // never wrote counts as wrong even when the allocator hands back a buffer still holding the last run's results.
+        // Inputs are written after: in place, an input is its output or a slot of it.
+        foreach (DeviceArray output in outputs)
+        {
+            Fill(output, -1);
+        }
+
         for (int slot = 0; slot < inputs.Length; slot++)
         {
             int rank = _firstLocal + slot;
@@ -265,6 +321,7 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
 
     private void Step(SpmdContext context, DeviceArray input, DeviceArray output, AxisGroup group)
     {
+        BeforeStep?.Invoke(input, output);
         switch (settings.Kind)
         {
             case CollectiveKind.AllReduce:
@@ -328,6 +385,30 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
         }
     }
 
+    private static void Fill(DeviceArray array, double value)
+    {
+        switch (array)
+        {
+            case DeviceArray<double> d:
+                Fill(d, value);
+                break;
+            case DeviceArray<int> i:
+                Fill(i, (int)value);
+                break;
+            case DeviceArray<float> f:
+                Fill(f, (float)value);
+                break;
+        }
+    }
+
+    private static void Fill<T>(DeviceArray<T> array, T value)
+        where T : unmanaged
+    {
+        var values = new T[array.Length];
+        Array.Fill(values, value);
+        array.CopyFrom(values);
+    }
+
     private static double[] Read(DeviceArray array) => array switch
     {
         DeviceArray<double> d => d.ToArray(),
@@ -337,37 +418,56 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
     };
 
     /// <summary>
-    /// This process's buffers for one size: one input (and output, unless in place) per local device, and for the host form
-    /// the global array whose shards the inputs are.
+    /// This process's buffers for one size and mode: one input and one output per local device (the same array in place, or
+    /// a view of the input's or output's slot for an in-place reduce-scatter or all-gather, as nccl-tests passes them), and
+    /// for the host form the global array whose shards the inputs are.
     /// </summary>
     private sealed class BenchBuffers : IDisposable
     {
-        private readonly bool _ownsInputs = true;
-        private readonly GlobalArray? _ownedShards;
+        /// <summary>What this object frees, views first: a view is disposed before the array it is a slot of.</summary>
+        private readonly List<IDisposable> _owned = [];
 
         public BenchBuffers(CollectiveBench bench, long inCount, long outCount, bool inPlace)
         {
-            if (!bench.HostIssued)
+            DeviceArray[] Allocate(long count) => Own(bench._local.Select(d => bench.Allocate(d, count)));
+            if (bench.HostIssued && bench.SpansProcesses)
             {
-                Inputs = [.. bench._local.Select(d => bench.Allocate(d, inCount))];
+                // Only addressable shards can exist across processes: place a global array (each process fills its own
+                // rows) and use its shards as the inputs. AllReduceShards reduces them in place.
+                Shards = bench.Place(inCount);
+                _owned.Add(Shards);
+                Inputs = [.. bench._local.Select(Shards.GetLocalBlock)];
+                Outputs = Inputs;
             }
-            else if (!bench.SpansProcesses)
+            else if (bench.HostIssued)
             {
                 // A view of the device arrays as one global array; the arrays keep ownership, so it is never disposed.
-                Inputs = [.. bench._local.Select(d => bench.Allocate(d, inCount))];
+                Inputs = Allocate(inCount);
                 Shards = bench.Wrap(Inputs);
+                Outputs = Inputs;
+            }
+            else if (!inPlace)
+            {
+                Inputs = Allocate(inCount);
+                Outputs = Allocate(outCount);
+            }
+            else if (bench.Kind == CollectiveKind.AllGather)
+            {
+                // In place, this rank's input is its own block of the output (nccl-tests: sendbuff = recvbuff + rank·count).
+                Outputs = Allocate(outCount);
+                Inputs = Own(Slots(bench, Outputs, inCount));
+            }
+            else if (bench.Kind == CollectiveKind.ReduceScatter)
+            {
+                // In place, the output is this rank's block of its input (recvbuff = sendbuff + rank·recvcount).
+                Inputs = Allocate(inCount);
+                Outputs = Own(Slots(bench, Inputs, outCount));
             }
             else
             {
-                // Only addressable shards can exist across processes: place a global array (each process fills its own
-                // rows) and use its shards as the inputs.
-                Shards = bench.Place(inCount);
-                Inputs = [.. bench._local.Select(Shards.GetLocalBlock)];
-                _ownsInputs = false;
-                _ownedShards = Shards;
+                Inputs = Allocate(inCount);
+                Outputs = Inputs;
             }
-
-            Outputs = inPlace ? Inputs : [.. bench._local.Select(d => bench.Allocate(d, outCount))];
         }
 
         public DeviceArray[] Inputs { get; }
@@ -379,13 +479,42 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
 
         public void Dispose()
         {
-            foreach (DeviceArray array in _ownsInputs ? Inputs.Union(Outputs) : Outputs.Except(Inputs))
+            for (int i = _owned.Count - 1; i >= 0; i--)
             {
-                array.Dispose();
+                _owned[i].Dispose();
             }
-
-            _ownedShards?.Dispose();
         }
+
+        /// <summary>Views block <c>rank</c> (of <paramref name="count"/> elements) of each local device's array, without a copy.</summary>
+        private static IEnumerable<DeviceArray> Slots(CollectiveBench bench, DeviceArray[] wholes, long count) =>
+            wholes.Select((whole, slot) => Slot(whole, (bench._firstLocal + slot) * count, count));
+
+        private static DeviceArray Slot(DeviceArray whole, long offset, long count)
+        {
+            DeviceBuffer buffer = whole.Buffer;
+            nint address = (nint)((CpuBuffer)buffer).Address + (nint)(offset * buffer.ElementSize);
+            Func<bool> alive = () => !buffer.IsDisposed;
+            return whole switch
+            {
+                DeviceArray<double> => DeviceArray.FromExternal<double>(buffer.Device, address, alive, count),
+                DeviceArray<int> => DeviceArray.FromExternal<int>(buffer.Device, address, alive, count),
+                _ => DeviceArray.FromExternal<float>(buffer.Device, address, alive, count),
+            };
+        }
+
+        private DeviceArray[] Own(IEnumerable<DeviceArray> arrays)
+        {
+            DeviceArray[] owned = [.. arrays];
+            _owned.AddRange(owned);
+            return owned;
+        }
+    }
+
+    /// <summary>One mode's figures at one size: NaN where not measured.</summary>
+    [StructLayout(LayoutKind.Auto)]
+    private readonly record struct Measured(double Micros, long Wrong, double Bound)
+    {
+        public static Measured None => new(double.NaN, 0, double.NaN);
     }
 
     private GlobalArray Wrap(DeviceArray[] arrays)

@@ -7,11 +7,10 @@ namespace Artifex.Perf;
 /// <summary>Runs the size sweep of one invocation and prints it; the exit code is 1 if any result was wrong.</summary>
 internal static class PerfRun
 {
-    public static int Execute(PerfSettings settings, TextWriter output)
-    {
-        List<ResultRow> rows = Measure(settings, output);
-        return rows.Any(static r => r.Wrong != 0) ? 1 : 0;
-    }
+    public static int Execute(PerfSettings settings, TextWriter output) => ExitCode(Measure(settings, output));
+
+    /// <summary>1 if any element of any mode (out of place or in place) was wrong, else 0.</summary>
+    public static int ExitCode(IEnumerable<ResultRow> rows) => rows.Any(static r => r.TotalWrong != 0) ? 1 : 0;
 
     /// <summary>
     /// Runs the sweep, printing the nccl-tests table as it goes (and writing <see cref="PerfSettings.OutputPath"/>), and

@@ -9,7 +9,7 @@ namespace Artifex.Perf;
 /// <summary>
 /// <c>artifex-perf plot</c>: all-reduce sweeps for several device counts, drawn as busbw against size beside the
 /// bound measured over the same buffers and OpenMPI's <c>MPI_Allreduce</c>, plus a markdown table with the scaling of
-/// cost with N·S.
+/// cost with N·S. It draws the in-place figures of each sweep (the peer runs in place); the printed tables carry both.
 /// </summary>
 internal static class PlotCommand
 {
@@ -79,10 +79,11 @@ internal static class PlotCommand
             var settings = new PerfSettings(CollectiveKind.AllReduce, "cpu", n, min, max, factor, iterations, Warmup, ReduceOp.Sum, "float", false, null, compareMpi, 0.2);
             List<ResultRow> rows = PerfRun.Measure(settings, output);
             Dictionary<long, double> mpi = compareMpi ? MpiPeer.Run(n, min, max, output) : [];
-            wrong += rows.Count(static r => r.Wrong != 0);
+            wrong += rows.Count(static r => r.TotalWrong != 0);
             double busFactor = 2.0 * (n - 1) / n;
+            // The in-place figures: the usual training shape, and what the OpenMPI peer runs (MPI_IN_PLACE).
             double[] xs = [.. rows.Select(static r => Math.Log2(r.Bytes))];
-            Add(plot, xs, [.. rows.Select(static r => r.BusBandwidth)], $"Artifex N={n}", colors[c % colors.Length], LinePattern.Solid, markers: true);
+            Add(plot, xs, [.. rows.Select(static r => r.InPlaceBusBandwidth)], $"Artifex N={n}", colors[c % colors.Length], LinePattern.Solid, markers: true);
             Add(plot, xs, [.. rows.Select(r => r.Bytes / (r.BoundMicros * 1e-6) / 1e9 * busFactor)], $"bound N={n}", colors[c % colors.Length], LinePattern.Dashed);
             ResultRow[] withMpi = [.. rows.Where(r => mpi.ContainsKey(r.Bytes))];
             if (withMpi.Length > 0)
@@ -127,10 +128,10 @@ internal static class PlotCommand
         foreach (ResultRow r in rows)
         {
             string mpiText = mpi.TryGetValue(r.Bytes, out double m)
-                ? string.Create(CultureInfo.InvariantCulture, $"{m:0.00} | {m / r.TimeMicros:0.00}")
+                ? string.Create(CultureInfo.InvariantCulture, $"{m:0.00} | {m / r.InPlaceTimeMicros:0.00}")
                 : "– | –";
             markdown.Append(CultureInfo.InvariantCulture,
-                $"| {n} | {ByteSize.Format(r.Bytes)} | {r.TimeMicros:0.00} | {r.BusBandwidth:0.00} | {r.BoundMicros:0.00} | {r.PercentOfBound:0}%{(r.ExceedsBound ? " (above the bound: not trustworthy)" : string.Empty)} | {r.TimeMicros * 1e3 / (n * (double)r.Bytes):0.0000} | {mpiText} |\n");
+                $"| {n} | {ByteSize.Format(r.Bytes)} | {r.InPlaceTimeMicros:0.00} | {r.InPlaceBusBandwidth:0.00} | {r.BoundMicros:0.00} | {r.InPlacePercentOfBound:0}%{(r.InPlacePercentOfBound > 100 ? " (above the bound: not trustworthy)" : string.Empty)} | {r.InPlaceTimeMicros * 1e3 / (n * (double)r.Bytes):0.0000} | {mpiText} |\n");
         }
     }
 }
