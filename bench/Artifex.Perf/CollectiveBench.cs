@@ -74,17 +74,10 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
         // A reproducible Sum in place would leave its window (|x| ≤ 2^30) within a few dozen calls: each multiplies the
         // values by N. Its Mean stays put (the mean of equal values), so it is measured.
         CollectiveKind.AllReduce => !(settings.Determinism == Determinism.Reproducible && settings.Op == ReduceOp.Sum),
-        CollectiveKind.AllGather => CanViewSlots,
-        CollectiveKind.ReduceScatter => CanViewSlots && ReduceScatterStaysInWindow,
+        CollectiveKind.AllGather => true,
+        CollectiveKind.ReduceScatter => ReduceScatterStaysInWindow,
         _ => true,
     };
-
-    /// <summary>
-    /// Gets a value indicating whether a slot of a buffer can be handed to a collective without a copy: only where buffers
-    /// are host memory with a public address (<see cref="CpuBuffer.Address"/>, viewed with <c>DeviceArray.FromExternal</c>).
-    /// The CUDA provider does not expose a buffer's device address, so in-place all-gather and reduce-scatter are n/a there.
-    /// </summary>
-    private bool CanViewSlots => provider is CpuMemoryProvider;
 
     /// <summary>
     /// Gets a value indicating whether a reproducible reduce-scatter can run in place for the whole run: each call adds the
@@ -489,18 +482,7 @@ internal sealed unsafe class CollectiveBench(PerfSettings settings, DeviceProvid
         private static IEnumerable<DeviceArray> Slots(CollectiveBench bench, DeviceArray[] wholes, long count) =>
             wholes.Select((whole, slot) => Slot(whole, (bench._firstLocal + slot) * count, count));
 
-        private static DeviceArray Slot(DeviceArray whole, long offset, long count)
-        {
-            DeviceBuffer buffer = whole.Buffer;
-            nint address = (nint)((CpuBuffer)buffer).Address + (nint)(offset * buffer.ElementSize);
-            Func<bool> alive = () => !buffer.IsDisposed;
-            return whole switch
-            {
-                DeviceArray<double> => DeviceArray.FromExternal<double>(buffer.Device, address, alive, count),
-                DeviceArray<int> => DeviceArray.FromExternal<int>(buffer.Device, address, alive, count),
-                _ => DeviceArray.FromExternal<float>(buffer.Device, address, alive, count),
-            };
-        }
+        private static DeviceArray Slot(DeviceArray whole, long offset, long count) => whole.Slice(offset, count);
 
         private DeviceArray[] Own(IEnumerable<DeviceArray> arrays)
         {

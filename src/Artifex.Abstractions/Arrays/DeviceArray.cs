@@ -145,14 +145,31 @@ public abstract class DeviceArray : IDisposable
         return copy;
     }
 
+    /// <summary>
+    /// Returns a one-dimensional view of elements [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>)
+    /// of this array, row-major, without a copy (<see cref="DeviceProvider.Slice"/>): e.g. one rank's block of an all-gather's
+    /// output, for an in-place collective. Writes through the view change this array.
+    /// </summary>
+    /// <param name="offset">The first element.</param>
+    /// <param name="length">The number of elements.</param>
+    /// <returns>A view the caller disposes (which frees nothing); it reads as disposed once this array's memory is freed.</returns>
+    /// <exception cref="ObjectDisposedException">This array has been disposed.</exception>
+    /// <exception cref="ArgumentException">The range does not fit.</exception>
+    /// <exception cref="NotSupportedException">The provider cannot make views of part of a buffer.</exception>
+    public DeviceArray Slice(long offset, long length)
+    {
+        ThrowIfDisposed();
+        return WithBuffer(Buffer.Provider.Slice(Buffer, offset, length), [length]);
+    }
+
     /// <summary>Returns a view of the same memory with another shape of the same element count (no copy).</summary>
     /// <param name="shape">The new shape.</param>
     /// <returns>A view; disposing it does not free the buffer.</returns>
     /// <exception cref="ArgumentException">The element count differs.</exception>
     public abstract DeviceArray Reshape(params long[] shape);
 
-    /// <summary>An array of this one's element type and shape over another buffer of as many elements, which it owns.</summary>
-    internal abstract DeviceArray WithBuffer(DeviceBuffer buffer);
+    /// <summary>An array of this one's element type over another buffer, which it owns, with a shape of as many elements.</summary>
+    internal abstract DeviceArray WithBuffer(DeviceBuffer buffer, ImmutableArray<long> shape);
 
     internal abstract GlobalArray WrapAsGlobal(ReadOnlySpan<long> globalShape, Sharding sharding, IReadOnlyList<DeviceBuffer> buffers);
 

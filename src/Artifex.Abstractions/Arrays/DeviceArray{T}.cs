@@ -50,7 +50,7 @@ public sealed class DeviceArray<T> : DeviceArray
         return View<T>(Buffer, shape);
     }
 
-    internal override DeviceArray WithBuffer(DeviceBuffer buffer) => new DeviceArray<T>(buffer, Shape, ownsBuffer: true);
+    internal override DeviceArray WithBuffer(DeviceBuffer buffer, ImmutableArray<long> shape) => new DeviceArray<T>(buffer, shape, ownsBuffer: true);
 
     internal override GlobalArray WrapAsGlobal(ReadOnlySpan<long> globalShape, Sharding sharding, IReadOnlyList<DeviceBuffer> buffers) =>
         GlobalArray.FromDeviceBuffers<T>(globalShape, sharding, buffers);

@@ -88,7 +88,7 @@ internal static class GradientLayout
             foreach (int i in bucketLeaves)
             {
                 DeviceArray leaf = leaves[i].Value;
-                slots.Add(leaf.WithBuffer(flat.Buffer.Provider.Slice(flat.Buffer, offset, leaf.Length)));
+                slots.Add(leaf.WithBuffer(flat.Buffer.Provider.Slice(flat.Buffer, offset, leaf.Length), leaf.Shape));
                 offset += leaf.Length;
             }
 
