@@ -31,6 +31,10 @@ internal static class CollectiveDispatch
         {
             Reduce<long>(op, inputs, inOffset, outputs, outOffset, count);
         }
+        else if (elementType == typeof(Half) && op is ReduceOp.Sum or ReduceOp.Mean)
+        {
+            HalfReduction.Reduce(op == ReduceOp.Mean, inputs, inOffset, outputs, outOffset, count);
+        }
         else if (elementType == typeof(Half))
         {
             Reduce<Half>(op, inputs, inOffset, outputs, outOffset, count);

@@ -4,6 +4,8 @@ namespace Artifex.Cpu.Tests.Runtime;
 /// Host-issued collectives run on the provider's one pool of device threads (no second pool of helpers), and claim the
 /// mesh's devices as a region does.
 /// </summary>
+/// <remarks>Alone in its collection: the thread count is process-wide, and tests beside it start providers' threads.</remarks>
+[Collection(ProcessState.Name)]
 public sealed class HostCollectiveTests
 {
     [Fact]
