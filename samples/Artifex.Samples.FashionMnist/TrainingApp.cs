@@ -303,6 +303,8 @@ public static class TrainingApp
         { TrainLimit: < 1 } or { TestLimit: < 1 } => "--train-limit and --test-limit must be at least 1.",
         { Synthetic: true, DataDirectory: not null } => "--synthetic and --data exclude each other.",
         { Compression: not ("none" or "half") } => $"--compression must be none or half, not '{o.Compression}'.",
+        { Provider: "mpi", Compression: "half" } when MpiProcessCount() > 1 =>
+            $"--compression half cannot run over {MpiProcessCount()} MPI processes: MPI has no Half reduction; use --compression none.",
         { Reproducible: true, Compression: "half" } => "--compression half and --reproducible exclude each other: reproducible mode sends exact sums.",
         { Reproducible: true, Microbatch: < 1 } => $"--microbatch must be at least 1, not {o.Microbatch}.",
         { Reproducible: true } when o.BatchSize / o.Devices % o.Microbatch != 0 =>

@@ -112,6 +112,14 @@ public sealed partial class MpiProvider : CpuMemoryProvider
     /// <inheritdoc/>
     public override int ProcessCount => _processCount;
 
+    /// <inheritdoc/>
+    /// <remarks>MPI has no Half reduction, so Half sums and means over groups that span processes are refused.</remarks>
+    public override string? GetCrossProcessReductionUnsupportedReason(Type elementType) =>
+        _processCount > 1 && elementType == typeof(Half) ? CrossProcessHalfReason : null;
+
+    /// <summary>Why Half is not reduced across processes (the executor's refusal says the same).</summary>
+    internal const string CrossProcessHalfReason = "MPI has no Half reduction: reduce in Single.";
+
     /// <summary>Gets how many devices each process owns.</summary>
     public int LocalDeviceCount { get; }
 

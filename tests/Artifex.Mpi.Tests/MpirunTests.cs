@@ -110,6 +110,20 @@ public sealed class MpirunTests
         }
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task StartedCollectivesAndGradientReducer_AcrossProcesses_GiveTheBlockingResults(int processes)
+    {
+        MpiJobResult job = await MpiJob.RunAsync(processes, "provider-overlap");
+
+        Assert.True(job.ExitCode == 0, job.ToString());
+        for (int rank = 0; rank < processes; rank++)
+        {
+            Assert.Contains($"rank {rank}/{processes} OVERLAP OK", job.Output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Provider_AParticipantThrows_AbortsTheJobWith17_PrintingTheOriginal()
     {

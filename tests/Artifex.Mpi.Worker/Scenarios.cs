@@ -15,12 +15,13 @@ internal static unsafe class Scenarios
         "provider-mismatch" => ProviderMismatch(),
         "provider-campaign" => new FaultCampaign().Run(),
         "provider-shardmap" => new ShardMapChecks().Run(),
+        "provider-overlap" => new OverlapChecks().Run(),
         _ => Usage(),
     };
 
     public static int Usage()
     {
-        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw|provider-mixed|provider-mismatch|provider-campaign|provider-shardmap");
+        Console.Error.WriteLine("usage: Artifex.Mpi.Worker smoke|throw|hang|singleton|provider|provider-throw|provider-mixed|provider-mismatch|provider-campaign|provider-shardmap|provider-overlap");
         return 2;
     }
 

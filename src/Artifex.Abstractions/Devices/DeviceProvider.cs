@@ -75,6 +75,15 @@ public abstract partial class DeviceProvider : IDisposable
     /// <summary>Gets the devices this process can address, the ones that hold its memory (JAX <c>local_devices</c>).</summary>
     public IReadOnlyList<Device> LocalDevices => ProcessCount == 1 ? Devices : [.. Devices.Where(IsAddressable)];
 
+    /// <summary>
+    /// Gets why reductions over axis groups that span processes cannot reduce <paramref name="elementType"/>, or
+    /// <see langword="null"/> when they can (always, in a single-process provider): what a feature that picks the element
+    /// type itself, such as Half gradient compression, checks before it starts.
+    /// </summary>
+    /// <param name="elementType">The element type.</param>
+    /// <returns>The reason, or <see langword="null"/>.</returns>
+    public virtual string? GetCrossProcessReductionUnsupportedReason(Type elementType) => null;
+
     /// <summary>Gets whether this process can address <paramref name="device"/>: allocate on it, copy to and from it, run its SPMD participant.</summary>
     /// <param name="device">A device.</param>
     /// <returns><see langword="true"/> when the device belongs to this process.</returns>

@@ -169,7 +169,7 @@ public sealed partial class DataParallel
     /// <param name="options">Bucket sizes, reduction, compression and views; by default this helper's bucket size, a mean, no compression, the caller's own arrays.</param>
     /// <returns>The reducer; the caller disposes it.</returns>
     /// <exception cref="ArgumentException">The tree is empty, its leaves are on different devices, a leaf is not Single under Half compression (naming the leaf's path), or the reduce type is Max or Min.</exception>
-    /// <exception cref="NotSupportedException">The provider cannot make views of part of a buffer.</exception>
+    /// <exception cref="NotSupportedException">The provider cannot make views of part of a buffer, or Half compression on a provider that cannot reduce Half across its processes (MPI in several processes).</exception>
     public GradientReducer CreateGradientReducer(Tree<DeviceArray> gradients, string axisName = "batch", GradientReducerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(gradients);

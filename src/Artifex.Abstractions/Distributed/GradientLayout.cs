@@ -26,6 +26,11 @@ internal static class GradientLayout
         }
 
         Device device = leaves[0].Value.Device;
+        if (options.Compression == GradientCompression.Half && device.Provider?.GetCrossProcessReductionUnsupportedReason(typeof(Half)) is { } reason)
+        {
+            throw new NotSupportedException($"Half gradient compression over {device.Provider.Platform} devices in {device.Provider.ProcessCount} processes: {reason}");
+        }
+
         foreach ((TreePath path, DeviceArray leaf) in leaves)
         {
             ObjectDisposedException.ThrowIf(leaf.IsDisposed, leaf);

@@ -25,7 +25,7 @@ internal sealed unsafe partial class MpiCollectiveExecutor
         bool reduces = first.Kind is CollectiveKind.AllReduce or CollectiveKind.ReduceScatter;
         if (reduces && first.ElementType == typeof(Half))
         {
-            throw new NotSupportedException($"{CollectiveCall.Name(first.Kind)} over axis {Description} spans processes, and MPI has no Half reduction: reduce in Single.");
+            throw new NotSupportedException($"{CollectiveCall.Name(first.Kind)} over axis {Description} spans processes, and {MpiProvider.CrossProcessHalfReason}");
         }
 
         switch (first.Kind)
