@@ -146,6 +146,39 @@ public sealed class ReadmeExamplesTests
         AssertInReadme("reproducible", closing: "});");
     }
 
+    [Fact]
+    public void GradientReducer_OverlapsAndIsInReadme()
+    {
+        var results = new float[2][];
+        // example:overlap:begin
+        using var provider = new CpuProvider(deviceCount: 2);
+        var mesh = new Mesh(provider.Devices, ("data", 2));
+        var dp = new DataParallel();
+        Tree<DeviceArray>[] grads = [.. provider.Devices.Select(d => Tree.Dict<DeviceArray>(
+            ("layer1", DeviceArray.Allocate<float>(d, 300_000)), ("layer2", DeviceArray.Allocate<float>(d, 10))))];
+        GradientReducer[] reducers = [.. grads.Select(g => dp.CreateGradientReducer(g, "data"))];   // once per device
+        provider.RunSpmd(mesh, context =>                                // every step
+        {
+            int k = context.DeviceIndex;
+            DeviceArray layer1 = grads[k]["layer1"].Value, layer2 = grads[k]["layer2"].Value;
+            provider.Kernels.Fill(layer2.Buffer, k + 1f);                // the backward pass writes layer 2 first...
+            reducers[k].MarkReady(layer2);                               // ...its bucket's all-reduce starts now
+            provider.Kernels.Fill(layer1.Buffer, 10f * (k + 1));         // layer 1's backward runs meanwhile
+            reducers[k].MarkReady(layer1);
+            reducers[k].Finish();                                        // the mean, in place: 1.5 and 15 on both
+        });
+        // example:overlap:end
+        for (int k = 0; k < 2; k++)
+        {
+            results[k] = [grads[k]["layer1"].Value.As<float>().ToArray()[0], grads[k]["layer2"].Value.As<float>().ToArray()[0]];
+            reducers[k].Dispose();
+            grads[k].DisposeLeaves();
+        }
+
+        Assert.All(results, r => Assert.Equal([15f, 1.5f], r));
+        AssertInReadme("overlap");
+    }
+
     private static void AssertInReadme(string name, string? closing = null) =>
         ReadmeText.AssertExample(name, ["tests", "Artifex.Cpu.Tests", "ReadmeExamplesTests.cs"], closing);
 }
