@@ -70,6 +70,7 @@ internal sealed class SpmdParticipant : SpmdContext
 
             _lane = pool.GetLane(Device);
             _lane.Attach(this, _region.Backend);
+            _region.CommunicationStarted();
         }
 
         return _lane.Enqueue(rendezvous, group.Rank, in collective);

@@ -16,6 +16,7 @@ public sealed class SpmdRegion : ISpmdWork
     private int _remaining;
     private Exception? _failure;
     private Device? _failedDevice;
+    private int _communicating;
 
     /// <summary>Initializes a region.</summary>
     /// <param name="mesh">The mesh; its devices must belong to the backend's provider.</param>
@@ -72,8 +73,17 @@ public sealed class SpmdRegion : ISpmdWork
     /// <summary>Gets a value indicating whether there are more participants than cores, so waits must give up their core quickly.</summary>
     public bool Oversubscribed { get; }
 
-    /// <summary>Gets how collective waiters spin, yield and block.</summary>
-    public WaitPolicy WaitPolicy => WaitPolicy.ForCollective(Oversubscribed);
+    /// <summary>
+    /// Gets how collective waiters spin, yield and block. Once participants start collectives on their communication
+    /// threads, those threads share the cores with the participants' computation: a waiter that spun would take the core
+    /// from the computation the overlap is for, so waits stop spinning when participants and their communication threads
+    /// together outnumber the cores.
+    /// </summary>
+    public WaitPolicy WaitPolicy => WaitPolicy.ForCollective(
+        Oversubscribed || (Volatile.Read(ref _communicating) != 0 && 2 * LocalDeviceIndices.Length > Backend.Cores));
+
+    /// <summary>Notes that a participant started collectives on its communication thread (see <see cref="WaitPolicy"/>).</summary>
+    internal void CommunicationStarted() => Volatile.Write(ref _communicating, 1);
 
     /// <summary>Gets the pool running the region, whose communication threads run collectives started without waiting.</summary>
     internal SpmdWorkerPool? Pool { get; set; }
