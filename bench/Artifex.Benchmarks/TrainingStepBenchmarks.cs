@@ -6,7 +6,8 @@ namespace Artifex.Benchmarks;
 
 /// <summary>
 /// One data-parallel training step of the sample's MLP (784-512-10, Adam), global batch 256, the whole real path: gather
-/// the batch, <c>ShardBatch</c>, the SPMD region with forward, backward, <c>AllReduceGradients</c> and Adam on every device.
+/// the batch, <c>ShardBatch</c>, the SPMD region with forward, backward with the gradient reducer (layer 2's bucket
+/// all-reduced during layer 1's backward pass, or with <see cref="Overlap"/> off every bucket after it) and Adam on every device.
 /// Synthetic data of Fashion-MNIST's shape, so the figure does not depend on the package being installed.
 /// </summary>
 [MemoryDiagnoser]
@@ -26,11 +27,15 @@ public class TrainingStepBenchmarks
     [Params(0, 32)]
     public int Microbatch { get; set; }
 
+    /// <summary>Gets or sets whether the ordinary step overlaps its gradient all-reduce with the backward pass.</summary>
+    [Params(true, false)]
+    public bool Overlap { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _provider = new CpuProvider(Devices);
-        _trainer = new MlpTrainer(_provider, Devices, Batch, 1e-3f, 42, microbatch: Microbatch);
+        _trainer = new MlpTrainer(_provider, Devices, Batch, 1e-3f, 42, microbatch: Microbatch, overlapGradients: Overlap);
         _order = [.. Enumerable.Range(0, s_data.TrainCount)];
     }
 

@@ -52,6 +52,7 @@ public sealed class MlpTrainer : IDisposable
     private readonly GradientReducer?[] _reducers;
     private readonly DeviceBuffer[]?[] _gradients;
     private readonly StepTrace? _trace;
+    private readonly bool _overlap;
     private readonly long[] _stepAllocatedBytes;
     private Tree<GlobalArray>? _batch;
     private int _evalValidRows;
@@ -72,6 +73,11 @@ public sealed class MlpTrainer : IDisposable
     /// </param>
     /// <param name="compression">How the ordinary step sends its gradients (reproducible mode sends states, uncompressed).</param>
     /// <param name="trace">Records each device's step phases and bucket all-reduces, or null.</param>
+    /// <param name="overlapGradients">
+    /// True (default): each layer's gradients are marked ready as the backward pass writes them, so layer 2's bucket
+    /// all-reduces during layer 1's backward pass. False: all are marked after the backward pass (the same collectives
+    /// and bits, without overlap; for comparison).
+    /// </param>
     /// <exception cref="ArgumentException">The batch is not divisible by the device count (or the local batch by the microbatch), or the provider has too few devices.</exception>
     public MlpTrainer(
         DeviceProvider provider,
@@ -82,7 +88,8 @@ public sealed class MlpTrainer : IDisposable
         int evalBatch = 1000,
         int microbatch = 0,
         GradientCompression compression = GradientCompression.None,
-        StepTrace? trace = null)
+        StepTrace? trace = null,
+        bool overlapGradients = true)
     {
         Validate(provider, deviceCount, globalBatch, microbatch);
         _provider = provider;
@@ -120,6 +127,7 @@ public sealed class MlpTrainer : IDisposable
         _reducers = [.. _train.Select(ws => ws is null || microbatch > 0 ? null : _dataParallel.CreateGradientReducer(ws.Gradients, DataAxis, reducerOptions))];
         _gradients = [.. _reducers.Select((r, k) => r?.Gradients.Leaves().Select(static leaf => leaf.Buffer).ToArray() ?? _train[k]?.Gradients.Leaves().Select(static leaf => leaf.Buffer).ToArray())];
         _trace = trace;
+        _overlap = overlapGradients;
         _stepAllocatedBytes = new long[deviceCount];
 
         _trainBody = TrainBody;
@@ -375,7 +383,15 @@ public sealed class MlpTrainer : IDisposable
         {
             Forward(k, ws, x, y, device);
             long forward = Stopwatch.GetTimestamp();
-            Backward(k, ws, x, y, device, gradients, reducer);
+            Backward(k, ws, x, y, device, gradients, _overlap ? reducer : null);
+            if (!_overlap)
+            {
+                for (int leaf = gradients.Length - 1; leaf >= 0; leaf--)
+                {
+                    reducer.MarkReady(leaf);
+                }
+            }
+
             long backward = Stopwatch.GetTimestamp();
 
             // Scoring reads the batch's results on the host while the last bucket is still being reduced.

@@ -258,7 +258,7 @@ public abstract class GradientReducerConformanceTests : ProviderTestBase
     public void Step_SteadyState_AllocatesNothingOnTheParticipant() => WithProvider(2, provider =>
     {
         var mesh = new Mesh(provider.Devices, ("batch", 2));
-        var allocated = new long[2];
+        var allocated = new long[] { long.MaxValue, long.MaxValue };
         provider.RunSpmd(mesh, context =>
         {
             Tree<DeviceArray> grads = Gradients(context.Device, context.DeviceIndex, 0);
@@ -274,7 +274,7 @@ public abstract class GradientReducerConformanceTests : ProviderTestBase
                     }
 
                     reducer.Finish();
-                    allocated[context.DeviceIndex] = GC.GetAllocatedBytesForCurrentThread() - before;
+                    allocated[context.DeviceIndex] = Math.Min(allocated[context.DeviceIndex], GC.GetAllocatedBytesForCurrentThread() - before);
                 }
             }
             finally
@@ -283,6 +283,8 @@ public abstract class GradientReducerConformanceTests : ProviderTestBase
             }
         });
 
+        // The fewest bytes of any round: a per-round allocation shows in every round, while a garbage collection that other
+        // threads cause can charge a thread the unused rest of its allocation buffer once.
         Assert.All(allocated, bytes => Assert.Equal(0, bytes));
     });
 

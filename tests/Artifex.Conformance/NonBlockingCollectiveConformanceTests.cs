@@ -184,7 +184,7 @@ public abstract class NonBlockingCollectiveConformanceTests : ProviderTestBase
     public void StartAllReduce_SteadyState_AllocatesNothingOnTheParticipant() => WithProvider(2, provider =>
     {
         var mesh = new Mesh(provider.Devices, ("data", 2));
-        var allocated = new long[2];
+        var allocated = new long[] { long.MaxValue, long.MaxValue };
         provider.RunSpmd(mesh, context =>
         {
             int rank = Collectives.AxisIndex("data");
@@ -205,7 +205,7 @@ public abstract class NonBlockingCollectiveConformanceTests : ProviderTestBase
                         request.Wait();
                     }
 
-                    allocated[rank] = GC.GetAllocatedBytesForCurrentThread() - before;
+                    allocated[rank] = Math.Min(allocated[rank], GC.GetAllocatedBytesForCurrentThread() - before);
                 }
             }
             finally
@@ -214,6 +214,8 @@ public abstract class NonBlockingCollectiveConformanceTests : ProviderTestBase
             }
         });
 
+        // The fewest bytes of any round: a per-round allocation shows in every round, while a garbage collection that other
+        // threads cause can charge a thread the unused rest of its allocation buffer once.
         Assert.All(allocated, bytes => Assert.Equal(0, bytes));
     });
 

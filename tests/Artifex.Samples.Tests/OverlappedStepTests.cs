@@ -29,8 +29,11 @@ public sealed class OverlappedStepTests : IDisposable
                 allocated.Add(trainer.DeviceStepAllocatedBytes);
             }
 
-            // The first steps warm up (JIT, first use of the communication threads); after them, nothing.
-            Assert.All(allocated.Skip(3), bytes => Assert.Equal(0, bytes));
+            // The first steps warm up (JIT, first use of the communication threads); after them, nothing. A per-step
+            // allocation shows in every step; a garbage collection other threads cause can charge a device thread the
+            // unused rest of its allocation buffer once, so most steps, not all, must read 0.
+            long[] steady = [.. allocated.Skip(3)];
+            Assert.True(steady.Count(static bytes => bytes == 0) >= steady.Length - 1, $"bytes per step: {string.Join(", ", allocated)}");
         }
 
         Assert.Equal(0, provider.LiveBufferCount);
