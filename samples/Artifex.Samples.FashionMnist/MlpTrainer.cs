@@ -46,6 +46,8 @@ public sealed class MlpTrainer : IDisposable
     private readonly Action<SpmdContext> _trainBody;
     private readonly Action<SpmdContext> _evalBody;
     private readonly MicrobatchResources?[]? _micro;
+    // ZeRO stage 1: one sharded Adam per device of this process, or null when Adam's state is replicated.
+    private readonly ShardedAdam?[]? _zero;
     private Tree<GlobalArray>? _batch;
     private int _evalValidRows;
     private int _step;
@@ -63,8 +65,13 @@ public sealed class MlpTrainer : IDisposable
     /// data axis and rounded once (mean over the global microbatch count), so the parameters are bitwise identical for
     /// any device count that divides the batch into whole microbatches.
     /// </param>
-    /// <exception cref="ArgumentException">The batch is not divisible by the device count (or the local batch by the microbatch), or the provider has too few devices.</exception>
-    public MlpTrainer(DeviceProvider provider, int deviceCount, int globalBatch, float learningRate, ulong seed, int evalBatch = 1000, int microbatch = 0)
+    /// <param name="zeroStage">
+    /// 0: Adam's moments replicated on every device. 1: ZeRO stage 1, each device keeps its 1/N of them in a
+    /// <see cref="ShardedAdam"/>; the parameters are bitwise the same. Not with reproducible mode.
+    /// </param>
+    /// <exception cref="ArgumentException">The batch is not divisible by the device count (or the local batch by the microbatch), the provider has too few devices, or ZeRO is asked for with reproducible mode.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="zeroStage"/> is not 0 or 1.</exception>
+    public MlpTrainer(DeviceProvider provider, int deviceCount, int globalBatch, float learningRate, ulong seed, int evalBatch = 1000, int microbatch = 0, int zeroStage = 0)
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentOutOfRangeException.ThrowIfLessThan(deviceCount, 1);
@@ -80,6 +87,7 @@ public sealed class MlpTrainer : IDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(microbatch);
+        CheckZeroStage(zeroStage, microbatch);
         if (microbatch > 0 && globalBatch / deviceCount % microbatch != 0)
         {
             throw new ArgumentException(
@@ -94,8 +102,8 @@ public sealed class MlpTrainer : IDisposable
         _mesh = manager.CreateDataParallelMesh(deviceCount, DataAxis);
         _batchSharding = _dataParallel.CreateDataParallelSharding(_mesh, DataAxis);
         _parameters = _dataParallel.ReplicateParams(MlpParameters.Initialize(seed), _mesh);
-        _firstMoments = _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh);
-        _secondMoments = _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh);
+        _firstMoments = zeroStage == 0 ? _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh) : Tree.Empty<GlobalArray>();
+        _secondMoments = zeroStage == 0 ? _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh) : Tree.Empty<GlobalArray>();
         _parameterLeaves = [.. _parameters.Leaves()];
         _firstMomentLeaves = [.. _firstMoments.Leaves()];
         _secondMomentLeaves = [.. _secondMoments.Leaves()];
@@ -116,6 +124,7 @@ public sealed class MlpTrainer : IDisposable
             _micro = [.. _mesh.Devices.Select(d => provider.IsAddressable(d) ? new MicrobatchResources(d, microbatch, _parameterLeaves) : null)];
         }
 
+        _zero = zeroStage == 1 ? CreateShardedOptimizers() : null;
         _trainBody = TrainBody;
         _evalBody = EvalBody;
     }
@@ -137,6 +146,13 @@ public sealed class MlpTrainer : IDisposable
 
     /// <summary>Gets the number of optimizer steps taken.</summary>
     public int StepCount => _step;
+
+    /// <summary>Gets the ZeRO stage: 0 (Adam's state replicated) or 1 (sharded over the devices).</summary>
+    public int ZeroStage => _zero is null ? 0 : 1;
+
+    /// <summary>Gets the bytes of Adam's state (both moments) each device holds: all 407,050 elements' worth, or ⌈407,050 / N⌉ with ZeRO stage 1.</summary>
+    public long OptimizerStateBytesPerDevice =>
+        _zero?.FirstOrDefault(static z => z is not null)?.StateBytes ?? 2L * sizeof(float) * _parameterLeaves.Sum(static leaf => leaf.Length);
 
     /// <summary>Runs one training step on the global batch made of <paramref name="indices"/> (rows of the training set).</summary>
     /// <param name="data">The dataset.</param>
@@ -260,6 +276,11 @@ public sealed class MlpTrainer : IDisposable
             resources?.Dispose();
         }
 
+        foreach (ShardedAdam? optimizer in _zero ?? [])
+        {
+            optimizer?.Dispose();
+        }
+
         _parameters.DisposeLeaves();
         _firstMoments.DisposeLeaves();
         _secondMoments.DisposeLeaves();
@@ -333,6 +354,12 @@ public sealed class MlpTrainer : IDisposable
             Backward(k, ws, x, y, device);
             (_rankLoss[context.DeviceIndex], _rankCorrect[context.DeviceIndex]) = Score(ws, y, ws.Rows);
             ShareScores(context, ws);
+            if (_zero is not null)
+            {
+                ZeroStep(context.DeviceIndex, ws);
+                return;
+            }
+
             reduced = _dataParallel.AllReduceGradients(ws.Gradients, ReduceOp.Mean, DataAxis);
         }
         else
@@ -364,6 +391,34 @@ public sealed class MlpTrainer : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// ZeRO stage 1: the device's <see cref="ShardedAdam"/> reduce-scatters the gradients (the same rank-order mean),
+    /// updates its shard of the parameters with its shard of the moments, and all-gathers the parameters back.
+    /// </summary>
+    private void ZeroStep(int rank, DeviceWorkspace ws) =>
+        _zero![rank]!.Step(ws.Gradients, AdamStep.Default(LearningRate, _step), DataAxis);
+
+    private static void CheckZeroStage(int zeroStage, int microbatch)
+    {
+        if (zeroStage is not (0 or 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(zeroStage), zeroStage, $"--zero must be 0 or 1, not {zeroStage}.");
+        }
+
+        if (zeroStage == 1 && microbatch > 0)
+        {
+            throw new ArgumentException("--zero 1 and --reproducible exclude each other: reproducible mode reduces exact microbatch sums, not ZeRO's rank-order reduce-scatter.", nameof(zeroStage));
+        }
+    }
+
+    /// <summary>One <see cref="ShardedAdam"/> per device of this process, over its replica of the parameters, ranked by mesh position.</summary>
+    private ShardedAdam?[] CreateShardedOptimizers() =>
+        [.. _mesh.Devices.Select((d, rank) => _provider.IsAddressable(d) ? _dataParallel.CreateShardedAdam(LocalParameters(d), rank, _mesh.Size) : null)];
+
+    /// <summary>This device's replica of the parameters as views, in the tree's structure (what its <see cref="ShardedAdam"/> updates).</summary>
+    private Tree<DeviceArray> LocalParameters(Device device) =>
+        _parameters.Map(leaf => (DeviceArray)DeviceArray.View<float>(leaf.GetShard(device).Buffer, [.. leaf.Shape]));
 
     /// <summary>
     /// Reproducible mode: the gradient of each microbatch (same shape on every device, so the same floats wherever it is

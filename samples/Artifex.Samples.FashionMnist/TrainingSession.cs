@@ -35,7 +35,7 @@ public sealed class TrainingSession : IDisposable
         _provider = provider;
         _options = options;
         _data = data;
-        _trainer = new MlpTrainer(provider, options.Devices, options.BatchSize, options.LearningRate, options.Seed, microbatch: options.Reproducible ? options.Microbatch : 0);
+        _trainer = new MlpTrainer(provider, options.Devices, options.BatchSize, options.LearningRate, options.Seed, microbatch: options.Reproducible ? options.Microbatch : 0, zeroStage: options.Zero);
         _shuffler = new SplitMix64(options.Seed + 1);
         _order = [.. Enumerable.Range(0, data.TrainCount)];
     }
@@ -95,6 +95,8 @@ public sealed class TrainingSession : IDisposable
         Seed = _options.Seed,
         Reproducible = _options.Reproducible,
         Microbatch = _options.Reproducible ? _options.Microbatch : 0,
+        Zero = _trainer.ZeroStage,
+        OptimizerStateBytesPerDevice = _trainer.OptimizerStateBytesPerDevice,
         Steps = _trainer.StepCount,
         TestAccuracy = _epochs.Count > 0 ? _epochs[^1].TestAccuracy : 0,
         TrainAccuracy = _epochs.Count > 0 ? _epochs[^1].TrainAccuracy : 0,
