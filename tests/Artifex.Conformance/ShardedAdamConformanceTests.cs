@@ -73,6 +73,7 @@ public abstract class ShardedAdamConformanceTests : ProviderTestBase
     public void StateBytes_AreTheShardOfBothMoments_ReplicatedAreTheWholeTree(int n) => WithProvider(n, provider =>
     {
         Tree<DeviceArray> parameters = Parameters(provider.Devices[0]);
+        long live = provider.LiveBytes;
         try
         {
             using var optimizer = new ShardedAdam(AmbientCollectives.Instance, parameters, n - 1, n);
@@ -82,8 +83,10 @@ public abstract class ShardedAdamConformanceTests : ProviderTestBase
             Assert.Equal(shard * n, optimizer.PaddedLength);
             Assert.Equal(shard * 2 * sizeof(float), optimizer.StateBytes);
             Assert.Equal(TotalLength * 2L * sizeof(float), optimizer.ReplicatedStateBytes);
+            Assert.Equal(((2 * shard * n) + (2 * shard)) * sizeof(float), optimizer.WorkspaceBytes);
             Assert.Equal(n - 1, optimizer.Rank);
             Assert.Equal(n, optimizer.ShardCount);
+            Assert.Equal(optimizer.StateBytes + optimizer.WorkspaceBytes, provider.LiveBytes - live);
         }
         finally
         {

@@ -133,6 +133,12 @@ public sealed class ShardedAdam : IDisposable
     public long ReplicatedStateBytes => Length * 2 * sizeof(float);
 
     /// <summary>
+    /// Gets the bytes of the buffers this participant holds besides the optimizer state: the flat gradient and parameter
+    /// buffers (P each) and the reduced gradient and parameter shards (P/N each), (2P + 2P/N)·4.
+    /// </summary>
+    public long WorkspaceBytes => ((2 * PaddedLength) + (2 * ShardLength)) * sizeof(float);
+
+    /// <summary>
     /// One Adam step: reduce-scatter the gradients (sum in rank order, then one division by N), Adam on this participant's
     /// shard, all-gather the updated shards into the parameter leaves. Every participant of the axis must call it, in the
     /// same order as its other collectives. Everything is checked before anything changes.
