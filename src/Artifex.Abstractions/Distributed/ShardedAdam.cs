@@ -36,7 +36,7 @@ namespace Artifex.Distributed;
 /// One instance per device, built before the region; one step per batch inside it:
 /// <code>
 /// var dataParallel = new DataParallel();
-/// ShardedAdam[] optimizers = [.. mesh.Devices.Select((d, r) => dataParallel.CreateShardedAdam(ParametersOn(d), r, mesh.Devices.Count))];
+/// ShardedAdam[] optimizers = [.. mesh.Devices.Select((d, r) => dataParallel.CreateShardedAdam(ParametersOn(d), r, mesh.Size))];
 /// provider.RunSpmd(mesh, context =>
 /// {
 ///     Tree&lt;DeviceArray&gt; gradients = Backward(context.Device);   // this device's gradients, same structure
