@@ -54,6 +54,8 @@ public sealed class MlpTrainer : IDisposable
     private readonly StepTrace? _trace;
     private readonly bool _overlap;
     private readonly long[] _stepAllocatedBytes;
+    // ZeRO stage 1: one sharded Adam per device of this process, or null when Adam's state is replicated.
+    private readonly ShardedAdam?[]? _zero;
     private Tree<GlobalArray>? _batch;
     private int _evalValidRows;
     private int _step;
@@ -78,7 +80,12 @@ public sealed class MlpTrainer : IDisposable
     /// all-reduces during layer 1's backward pass. False: all are marked after the backward pass (the same collectives
     /// and bits, without overlap; for comparison).
     /// </param>
-    /// <exception cref="ArgumentException">The batch is not divisible by the device count (or the local batch by the microbatch), or the provider has too few devices.</exception>
+    /// <param name="zeroStage">
+    /// 0: Adam's moments replicated on every device. 1: ZeRO stage 1, each device keeps its 1/N of them in a
+    /// <see cref="ShardedAdam"/>; the parameters are bitwise the same. Not with reproducible mode.
+    /// </param>
+    /// <exception cref="ArgumentException">The batch is not divisible by the device count (or the local batch by the microbatch), the provider has too few devices, or ZeRO is asked for with reproducible mode.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="zeroStage"/> is not 0 or 1.</exception>
     public MlpTrainer(
         DeviceProvider provider,
         int deviceCount,
@@ -89,9 +96,11 @@ public sealed class MlpTrainer : IDisposable
         int microbatch = 0,
         GradientCompression compression = GradientCompression.None,
         StepTrace? trace = null,
-        bool overlapGradients = true)
+        bool overlapGradients = true,
+        int zeroStage = 0)
     {
         Validate(provider, deviceCount, globalBatch, microbatch);
+        CheckZeroStage(zeroStage, microbatch);
         _provider = provider;
         Microbatch = microbatch;
         LearningRate = learningRate;
@@ -100,8 +109,8 @@ public sealed class MlpTrainer : IDisposable
         _mesh = manager.CreateDataParallelMesh(deviceCount, DataAxis);
         _batchSharding = _dataParallel.CreateDataParallelSharding(_mesh, DataAxis);
         _parameters = _dataParallel.ReplicateParams(MlpParameters.Initialize(seed), _mesh);
-        _firstMoments = _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh);
-        _secondMoments = _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh);
+        _firstMoments = zeroStage == 0 ? _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh) : Tree.Empty<GlobalArray>();
+        _secondMoments = zeroStage == 0 ? _dataParallel.ShardModelState(MlpParameters.Zeros(), _mesh) : Tree.Empty<GlobalArray>();
         _parameterLeaves = [.. _parameters.Leaves()];
         _firstMomentLeaves = [.. _firstMoments.Leaves()];
         _secondMomentLeaves = [.. _secondMoments.Leaves()];
@@ -124,12 +133,13 @@ public sealed class MlpTrainer : IDisposable
 
         // The backward pass writes straight into the buckets (views), so the reduction copies nothing in or out.
         var reducerOptions = new GradientReducerOptions { GradientsAsBucketViews = true, Compression = compression };
-        _reducers = [.. _train.Select(ws => ws is null || microbatch > 0 ? null : _dataParallel.CreateGradientReducer(ws.Gradients, DataAxis, reducerOptions))];
+        _reducers = [.. _train.Select(ws => ws is null || microbatch > 0 || zeroStage == 1 ? null : _dataParallel.CreateGradientReducer(ws.Gradients, DataAxis, reducerOptions))];
         _gradients = [.. _reducers.Select((r, k) => r?.Gradients.Leaves().Select(static leaf => leaf.Buffer).ToArray() ?? _train[k]?.Gradients.Leaves().Select(static leaf => leaf.Buffer).ToArray())];
         _trace = trace;
         _overlap = overlapGradients;
         _stepAllocatedBytes = new long[deviceCount];
 
+        _zero = zeroStage == 1 ? CreateShardedOptimizers() : null;
         _trainBody = TrainBody;
         _evalBody = EvalBody;
     }
@@ -158,6 +168,13 @@ public sealed class MlpTrainer : IDisposable
 
     /// <summary>Gets the number of optimizer steps taken.</summary>
     public int StepCount => _step;
+
+    /// <summary>Gets the ZeRO stage: 0 (Adam's state replicated) or 1 (sharded over the devices).</summary>
+    public int ZeroStage => _zero is null ? 0 : 1;
+
+    /// <summary>Gets the bytes of Adam's state (both moments) each device holds: all 407,050 elements' worth, or ⌈407,050 / N⌉ with ZeRO stage 1.</summary>
+    public long OptimizerStateBytesPerDevice =>
+        _zero?.FirstOrDefault(static z => z is not null)?.StateBytes ?? 2L * sizeof(float) * _parameterLeaves.Sum(static leaf => leaf.Length);
 
     /// <summary>Runs one training step on the global batch made of <paramref name="indices"/> (rows of the training set).</summary>
     /// <param name="data">The dataset.</param>
@@ -286,6 +303,11 @@ public sealed class MlpTrainer : IDisposable
             reducer?.Dispose();
         }
 
+        foreach (ShardedAdam? optimizer in _zero ?? [])
+        {
+            optimizer?.Dispose();
+        }
+
         _parameters.DisposeLeaves();
         _firstMoments.DisposeLeaves();
         _secondMoments.DisposeLeaves();
@@ -405,12 +427,34 @@ public sealed class MlpTrainer : IDisposable
             _trace?.RecordBuckets(rank, reducer.LastStepTimings);
             start = synchronized;
         }
+        else if (_zero is not null)
+        {
+            Forward(k, ws, x, y, device);
+            Backward(k, ws, x, y, device, gradients, reducer: null);
+            (_rankLoss[rank], _rankCorrect[rank]) = Score(ws, y, ws.Rows);
+            ShareScores(context, ws);
+        }
         else
         {
             ReproducibleGradients(rank, k, ws, x, y, device);
             ShareScores(context, ws);
         }
 
+        if (_zero is not null)
+        {
+            ZeroStep(rank, ws);
+        }
+        else
+        {
+            ReplicatedAdam(k, device, gradients);
+        }
+
+        _trace?.Record(rank, StepPhase.Optimizer, start, Stopwatch.GetTimestamp());
+        _stepAllocatedBytes[rank] = GC.GetAllocatedBytesForCurrentThread() - allocated;
+    }
+
+    private void ReplicatedAdam(DeviceKernels k, Device device, DeviceBuffer[] gradients)
+    {
         var settings = AdamStep.Default(LearningRate, _step);
         for (int leaf = 0; leaf < _parameterLeaves.Length; leaf++)
         {
@@ -421,10 +465,35 @@ public sealed class MlpTrainer : IDisposable
                 Local(_secondMomentLeaves, leaf, device),
                 settings);
         }
-
-        _trace?.Record(rank, StepPhase.Optimizer, start, Stopwatch.GetTimestamp());
-        _stepAllocatedBytes[rank] = GC.GetAllocatedBytesForCurrentThread() - allocated;
     }
+
+    /// <summary>
+    /// ZeRO stage 1: the device's <see cref="ShardedAdam"/> reduce-scatters the gradients (the same rank-order mean),
+    /// updates its shard of the parameters with its shard of the moments, and all-gathers the parameters back.
+    /// </summary>
+    private void ZeroStep(int rank, DeviceWorkspace ws) =>
+        _zero![rank]!.Step(ws.Gradients, AdamStep.Default(LearningRate, _step), DataAxis);
+
+    private static void CheckZeroStage(int zeroStage, int microbatch)
+    {
+        if (zeroStage is not (0 or 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(zeroStage), zeroStage, $"--zero must be 0 or 1, not {zeroStage}.");
+        }
+
+        if (zeroStage == 1 && microbatch > 0)
+        {
+            throw new ArgumentException("--zero 1 and --reproducible exclude each other: reproducible mode reduces exact microbatch sums, not ZeRO's rank-order reduce-scatter.", nameof(zeroStage));
+        }
+    }
+
+    /// <summary>One <see cref="ShardedAdam"/> per device of this process, over its replica of the parameters, ranked by mesh position.</summary>
+    private ShardedAdam?[] CreateShardedOptimizers() =>
+        [.. _mesh.Devices.Select((d, rank) => _provider.IsAddressable(d) ? _dataParallel.CreateShardedAdam(LocalParameters(d), rank, _mesh.Size) : null)];
+
+    /// <summary>This device's replica of the parameters as views, in the tree's structure (what its <see cref="ShardedAdam"/> updates).</summary>
+    private Tree<DeviceArray> LocalParameters(Device device) =>
+        _parameters.Map(leaf => (DeviceArray)DeviceArray.View<float>(leaf.GetShard(device).Buffer, [.. leaf.Shape]));
 
     /// <summary>
     /// Reproducible mode: the gradient of each microbatch (same shape on every device, so the same floats wherever it is

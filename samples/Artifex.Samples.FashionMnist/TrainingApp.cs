@@ -97,7 +97,8 @@ public static class TrainingApp
 
     /// <summary>
     /// Writes <c>training.png</c> and <c>summary.json</c> into <paramref name="outputDirectory"/> (created if missing) and
-    /// prints the final line (test accuracy, throughput, checksum) and where the files went.
+    /// prints the final line (test accuracy, throughput, checksum), the optimizer state per device when the summary has it,
+    /// and where the files went.
     /// </summary>
     /// <param name="summary">The run's summary.</param>
     /// <param name="outputDirectory">The folder.</param>
@@ -116,6 +117,13 @@ public static class TrainingApp
         console.MarkupLineInterpolated(
             CultureInfo.InvariantCulture,
             $"Test accuracy [bold]{summary.TestAccuracy:P2}[/], {summary.SamplesPerSecond:N0} samples/s, parameter checksum [bold]{summary.ParameterChecksum}[/], replicas identical: {summary.ReplicasIdentical}.");
+        if (summary.OptimizerStateBytesPerDevice is { } stateBytes)
+        {
+            console.MarkupLineInterpolated(
+                CultureInfo.InvariantCulture,
+                $"Optimizer state: {stateBytes:N0} bytes per device ({(summary.Zero == 1 ? $"ZeRO stage 1, sharded over {summary.Devices} devices" : "replicated on every device")}).");
+        }
+
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"Wrote {plotPath} and {summaryPath}.");
     }
 
@@ -173,7 +181,7 @@ public static class TrainingApp
         using var session = new TrainingSession(provider, options, data);
         console.MarkupLineInterpolated(
             CultureInfo.InvariantCulture,
-            $"{(options.Reproducible ? $"Reproducible mode ({ReproducibleSum.Version}, microbatch {options.Microbatch}): " : string.Empty)}MLP 784-512-10, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, global batch {options.BatchSize} over {options.Devices} {provider.Platform} device(s) ({options.BatchSize / options.Devices} each), {session.StepsPerEpoch} steps per epoch, seed {options.Seed}.");
+            $"{(options.Reproducible ? $"Reproducible mode ({ReproducibleSum.Version}, microbatch {options.Microbatch}): " : string.Empty)}{(options.Zero == 1 ? "ZeRO stage 1 (Adam's state sharded over the devices): " : string.Empty)}MLP 784-512-10, Adam lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, global batch {options.BatchSize} over {options.Devices} {provider.Platform} device(s) ({options.BatchSize / options.Devices} each), {session.StepsPerEpoch} steps per epoch, seed {options.Seed}.");
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             ShowEpoch(console, epoch, options.Epochs, session.StepsPerEpoch, session.RunEpoch);
@@ -279,7 +287,7 @@ public static class TrainingApp
 
     /// <summary>
     /// Checks the options that do not depend on the data (provider, devices, epochs, batch, learning rate, threads, limits,
-    /// data source, reproducible mode). Under <c>--provider mpi</c> it starts the MPI runtime to count the processes.
+    /// data source, ZeRO stage, reproducible mode). Under <c>--provider mpi</c> it starts the MPI runtime to count the processes.
     /// </summary>
     /// <param name="o">The options.</param>
     /// <returns>One line naming the option and the value, or null.</returns>
@@ -306,6 +314,8 @@ public static class TrainingApp
         { Provider: "mpi", Compression: "half" } when MpiProcessCount() > 1 =>
             $"--compression half cannot run over {MpiProcessCount()} MPI processes: MPI has no Half reduction; use --compression none.",
         { Reproducible: true, Compression: "half" } => "--compression half and --reproducible exclude each other: reproducible mode sends exact sums.",
+        { Zero: not (0 or 1) } => $"--zero must be 0 or 1, not {o.Zero}.",
+        { Zero: 1, Reproducible: true } => "--zero 1 and --reproducible exclude each other: reproducible mode reduces exact microbatch sums, not ZeRO's rank-order reduce-scatter.",
         { Reproducible: true, Microbatch: < 1 } => $"--microbatch must be at least 1, not {o.Microbatch}.",
         { Reproducible: true } when o.BatchSize / o.Devices % o.Microbatch != 0 =>
             $"--microbatch {o.Microbatch} does not divide the {o.BatchSize / o.Devices} rows each device gets: reproducible mode needs whole microbatches.",

@@ -25,6 +25,7 @@ public static class TrainingCommand
         var synthetic = new Option<bool>("--synthetic") { Description = "Train on the built-in synthetic dataset even when Fashion-MNIST is installed." };
         var reproducible = new Option<bool>("--reproducible") { Description = "Reproducible mode: the same parameter bits for any --devices (microbatch gradients summed exactly)." };
         var microbatch = new Option<int>("--microbatch") { Description = "Microbatch size of --reproducible; must divide batch-size / devices.", DefaultValueFactory = _ => defaults.Microbatch };
+        var zero = new Option<int>("--zero") { Description = "ZeRO stage: 0 replicates Adam's state on every device; 1 shards it over the devices (1/N of it each, the same parameter bits).", DefaultValueFactory = _ => defaults.Zero };
         var output = new Option<string>("--output") { Description = "Folder for training.png and summary.json.", DefaultValueFactory = _ => defaults.OutputDirectory };
         var threads = new Option<int>("--threads") { Description = "Threads one device's GEMM may use (results do not change).", DefaultValueFactory = _ => defaults.KernelThreads };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images." };
@@ -34,7 +35,7 @@ public static class TrainingCommand
         var trace = new Option<string?>("--trace") { Description = "Write a Chrome-trace timeline of each device's steps to this file (open in https://ui.perfetto.dev)." };
         var root = new RootCommand("Train an MLP (784-512-10, softmax cross-entropy, Adam) data-parallel over emulated CPU devices on Fashion-MNIST.")
         {
-            devices, epochs, batch, learningRate, seed, provider, data, synthetic, reproducible, microbatch, output, threads, trainLimit, testLimit, saveParameters, compression, trace,
+            devices, epochs, batch, learningRate, seed, provider, data, synthetic, reproducible, microbatch, zero, output, threads, trainLimit, testLimit, saveParameters, compression, trace,
         };
         root.SetAction(result => TrainingApp.Run(
             new TrainingOptions
@@ -49,6 +50,7 @@ public static class TrainingCommand
                 Synthetic = result.GetValue(synthetic),
                 Reproducible = result.GetValue(reproducible),
                 Microbatch = result.GetValue(microbatch),
+                Zero = result.GetValue(zero),
                 OutputDirectory = result.GetValue(output)!,
                 KernelThreads = result.GetValue(threads),
                 TrainLimit = result.GetValue(trainLimit),

@@ -39,6 +39,9 @@ public sealed record TrainingOptions
     /// <summary>Gets the microbatch size of reproducible mode; it must divide every device's share of the batch.</summary>
     public int Microbatch { get; init; } = 32;
 
+    /// <summary>Gets the ZeRO stage: 0 replicates Adam's state on every device, 1 shards it over the devices (ZeRO stage 1; same parameter bits).</summary>
+    public int Zero { get; init; }
+
     /// <summary>Gets the number of training images to use (null: all).</summary>
     public int? TrainLimit { get; init; }
 

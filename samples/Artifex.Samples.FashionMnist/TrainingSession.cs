@@ -46,7 +46,8 @@ public sealed class TrainingSession : IDisposable
             options.Seed,
             microbatch: options.Reproducible ? options.Microbatch : 0,
             compression: string.Equals(options.Compression, "half", StringComparison.Ordinal) ? GradientCompression.Half : GradientCompression.None,
-            trace: _trace);
+            trace: _trace,
+            zeroStage: options.Zero);
         _shuffler = new SplitMix64(options.Seed + 1);
         _order = [.. Enumerable.Range(0, data.TrainCount)];
     }
@@ -116,6 +117,8 @@ public sealed class TrainingSession : IDisposable
         Reproducible = _options.Reproducible,
         Compression = _options.Compression,
         Microbatch = _options.Reproducible ? _options.Microbatch : 0,
+        Zero = _trainer.ZeroStage,
+        OptimizerStateBytesPerDevice = _trainer.OptimizerStateBytesPerDevice,
         Steps = _trainer.StepCount,
         TestAccuracy = _epochs.Count > 0 ? _epochs[^1].TestAccuracy : 0,
         TrainAccuracy = _epochs.Count > 0 ? _epochs[^1].TrainAccuracy : 0,

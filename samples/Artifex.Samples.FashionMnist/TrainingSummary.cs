@@ -45,6 +45,18 @@ public sealed record TrainingSummary
     [JsonPropertyName("microbatch")]
     public required int Microbatch { get; init; }
 
+    /// <summary>Gets the ZeRO stage: 0 when Adam's state is replicated on every device, 1 when it is sharded over them.</summary>
+    [JsonPropertyName("zero")]
+    public int Zero { get; init; }
+
+    /// <summary>
+    /// Gets the bytes of optimizer state (Adam's two moments) each device holds, divided by the device count with ZeRO
+    /// stage 1; null (and left out of the JSON) where a run does not report it.
+    /// </summary>
+    [JsonPropertyName("optimizer_state_bytes_per_device")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? OptimizerStateBytesPerDevice { get; init; }
+
     /// <summary>Gets the optimizer steps taken.</summary>
     [JsonPropertyName("steps")]
     public required int Steps { get; init; }

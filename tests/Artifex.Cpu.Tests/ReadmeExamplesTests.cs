@@ -69,6 +69,48 @@ public sealed class ReadmeExamplesTests
     }
 
     [Fact]
+    public void ShardedAdam_RunsAndIsInReadme()
+    {
+        var replicas = new float[4][];
+        // example:zero:begin
+        using var provider = new CpuProvider(deviceCount: 4);
+        var dp = new DataParallel();
+        Mesh mesh = new DeviceMeshManager(provider).CreateDataParallelMesh();          // Mesh('data': 4)
+        Tree<DeviceArray>[] weights = [.. mesh.Devices.Select(d => Tree.Dict<DeviceArray>(("w", DeviceArray.FromHost(d, new HostArray<float>(new float[10], 10)))))];
+        ShardedAdam[] adam = [.. weights.Select((w, rank) => dp.CreateShardedAdam(w, rank, shardCount: 4))];
+        Console.WriteLine($"{adam[0].StateBytes} of {adam[0].ReplicatedStateBytes}");  // "24 of 80": m and v for ⌈10/4⌉ = 3 elements
+        provider.RunSpmd(mesh, context =>
+        {
+            float g = context.DeviceIndex + 1;                                         // per-device gradients
+            Tree<DeviceArray> grads = Tree.Dict<DeviceArray>(("w", DeviceArray.FromHost(context.Device, new HostArray<float>([.. Enumerable.Repeat(g, 10)], 10))));
+            adam[context.DeviceIndex].Step(grads, AdamStep.Default(1e-3f, step: 1), "data"); // reduce-scatter, Adam on 1/4, all-gather
+            grads.DisposeLeaves();
+        });
+        // example:zero:end
+        for (int r = 0; r < 4; r++)
+        {
+            replicas[r] = weights[r]["w"].Value.As<float>().ToArray();
+        }
+
+        // Adam's first step moves every weight by about the learning rate against the mean gradient's sign, on every device alike.
+        Assert.All(replicas, w => Assert.Equal(replicas[0], w));
+        Assert.All(replicas[0], v => Assert.InRange(v, -1.001e-3f, -0.999e-3f));
+        Assert.Equal((24L, 80L), (adam[0].StateBytes, adam[0].ReplicatedStateBytes));
+        foreach (ShardedAdam a in adam)
+        {
+            a.Dispose();
+        }
+
+        foreach (Tree<DeviceArray> w in weights)
+        {
+            w.DisposeLeaves();
+        }
+
+        Assert.Equal(0, provider.LiveBufferCount);
+        AssertInReadme("zero");
+    }
+
+    [Fact]
     public void StaticMethods_RunAndAreInReadme()
     {
         // example:static:begin

@@ -163,6 +163,39 @@ public sealed class TrainingAppTests : IDisposable
         Assert.False(Directory.Exists(output));
     }
 
+    /// <summary>The command line end to end: <c>--zero 1</c> trains to the same parameter bits with 1/N of Adam's state per device.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Invoke_Zero1_SameChecksumAsWithout_StateDividedByTheDevices(int devices)
+    {
+        (string replicatedChecksum, long replicatedBytes, string replicatedText) = InvokeShort(devices, "0");
+        (string zeroChecksum, long zeroBytes, string zeroText) = InvokeShort(devices, "1");
+        Assert.Equal(replicatedChecksum, zeroChecksum);
+        Assert.Equal(2L * sizeof(float) * MlpParameters.Count, replicatedBytes);
+        Assert.Equal(2L * sizeof(float) * ((MlpParameters.Count + devices - 1) / devices), zeroBytes);
+        Assert.Contains(FormattableString.Invariant($"Optimizer state: {replicatedBytes:N0} bytes per device (replicated on every device)."), replicatedText, StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"Optimizer state: {zeroBytes:N0} bytes per device (ZeRO stage 1, sharded over {devices} devices)."), zeroText, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--zero 2", "--zero must be 0 or 1, not 2.")]
+    [InlineData("--zero -1", "--zero must be 0 or 1, not -1.")]
+    [InlineData("--zero one", "--zero")]
+    [InlineData("--zero 1 --reproducible", "--zero 1 and --reproducible exclude each other")]
+    public void Invoke_BadZero_OneLineNamingTheOptionExitTwo(string arguments, string expected)
+    {
+        string output = Path.Combine(_folder, "never");
+        using var writer = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
+        int code = TrainingCommand.Invoke(["--synthetic", "--output", output, .. arguments.Split(' ')], console);
+        Assert.Equal(2, code);
+        string error = Assert.Single(writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
     [Fact]
     public void Session_DivergingLearningRate_StopsWithNotFiniteNumber()
     {
@@ -301,6 +334,23 @@ public sealed class TrainingAppTests : IDisposable
         IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
         int code = TrainingApp.Run(options, console);
         return (code, writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    /// <summary>A short synthetic run through the command line (6 steps of 64); returns the summary's checksum and state bytes, and the console text (wrapped lines joined).</summary>
+    private (string Checksum, long StateBytes, string Text) InvokeShort(int devices, string zero)
+    {
+        string output = Path.Combine(_folder, $"zero{zero}-{devices}");
+        using var writer = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
+        string[] args = ["--synthetic", "--devices", $"{devices}", "--epochs", "1", "--batch-size", "64", "--train-limit", "384", "--test-limit", "64", "--zero", zero, "--output", output];
+        Assert.Equal(0, TrainingCommand.Invoke(args, console));
+        using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal(int.Parse(zero, System.Globalization.CultureInfo.InvariantCulture), summary.RootElement.GetProperty("zero").GetInt32());
+        Assert.True(summary.RootElement.GetProperty("replicas_identical").GetBoolean());
+        return (
+            summary.RootElement.GetProperty("parameter_checksum").GetString()!,
+            summary.RootElement.GetProperty("optimizer_state_bytes_per_device").GetInt64(),
+            string.Join(' ', writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
     }
 
     private static bool IsError(string line) => line.StartsWith("error:", StringComparison.Ordinal);

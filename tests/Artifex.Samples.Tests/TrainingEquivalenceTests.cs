@@ -67,6 +67,28 @@ public sealed class TrainingEquivalenceTests
         Assert.Equal(oneThread, manyThreads);
     }
 
+    /// <summary>ZeRO stage 1 reduce-scatters with the same rank-order mean and runs the same Adam kernel on each shard, so the bits do not change.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void ZeroStage1_GivesTheChecksumOfReplicatedAdam(int devices)
+    {
+        Train(devices, threads: 1, out string replicated);
+        Train(devices, threads: 1, out string zero, zeroStage: 1);
+        Assert.Equal(replicated, zero);
+    }
+
+    [Fact]
+    public void ZeroStage1_RefusesReproducibleModeAndOtherStages()
+    {
+        using var provider = new CpuProvider(2);
+        ArgumentException e = Assert.Throws<ArgumentException>(() => new MlpTrainer(provider, 2, Batch, 1e-3f, 1, microbatch: 8, zeroStage: 1));
+        Assert.Contains("--zero 1 and --reproducible exclude each other", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MlpTrainer(provider, 2, Batch, 1e-3f, 1, zeroStage: 2));
+        Assert.Equal(0, provider.LiveBufferCount);
+    }
+
     [Fact]
     public void ReproducibleMode_GivesTheSameBitsForOneTwoFourAndEightDevices()
     {
@@ -135,11 +157,11 @@ public sealed class TrainingEquivalenceTests
         return checksum;
     }
 
-    private static float[][] Train(int devices, int threads, out string checksum)
+    private static float[][] Train(int devices, int threads, out string checksum, int zeroStage = 0)
     {
         using var provider = new CpuProvider(new CpuProviderOptions { DeviceCount = devices, KernelThreads = threads });
         float[][] leaves;
-        using (var trainer = new MlpTrainer(provider, devices, Batch, 1e-3f, 42))
+        using (var trainer = new MlpTrainer(provider, devices, Batch, 1e-3f, 42, zeroStage: zeroStage))
         {
             int[] order = [.. Enumerable.Range(0, s_data.TrainCount)];
             for (int s = 0; s < Steps; s++)

@@ -34,5 +34,8 @@ public sealed class AmbientCollectives : ICollectives
     public void AllGather(DeviceArray x, DeviceArray output, string axisName) => Collectives.AllGather(x, output, axisName);
 
     /// <inheritdoc/>
+    public int AxisIndex(string axisName) => Collectives.AxisIndex(axisName);
+
+    /// <inheritdoc/>
     public int AxisSize(string axisName) => Collectives.AxisSize(axisName);
 }

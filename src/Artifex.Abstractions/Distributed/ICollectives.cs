@@ -79,6 +79,13 @@ public interface ICollectives
     void AllGather(DeviceArray x, DeviceArray output, string axisName) =>
         throw new NotSupportedException($"{GetType().Name} does not implement {nameof(ICollectives)}.{nameof(AllGather)}.");
 
+    /// <summary>Gets this participant's position along an axis (JAX <c>lax.axis_index</c>): how <see cref="ShardedAdam"/> checks that it holds this participant's shard.</summary>
+    /// <param name="axisName">The axis name.</param>
+    /// <returns>The position, from 0.</returns>
+    /// <exception cref="NotSupportedException">The back-end does not implement it (the default).</exception>
+    int AxisIndex(string axisName) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement {nameof(ICollectives)}.{nameof(AxisIndex)}.");
+
     /// <summary>Gets the size of an axis (JAX <c>lax.axis_size</c>).</summary>
     /// <param name="axisName">The axis name.</param>
     /// <returns>The number of participants along the axis.</returns>
