@@ -155,7 +155,7 @@ public sealed class ShardedAdam : IDisposable
         ArgumentNullException.ThrowIfNull(gradients);
         ArgumentNullException.ThrowIfNull(axisName);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckSettings(settings);
+        settings.ThrowIfInvalid(nameof(settings));
         DeviceArray[] gradientLeaves = CheckGradients(gradients);
         CheckAlive();
         CheckAxis(axisName);
@@ -253,30 +253,6 @@ public sealed class ShardedAdam : IDisposable
         }
 
         return [.. segments];
-    }
-
-    /// <summary>The Adam kernel's own rules, checked before any collective runs.</summary>
-    private static void CheckSettings(AdamStep settings)
-    {
-        if (!float.IsFinite(settings.LearningRate) || settings.LearningRate < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.LearningRate, "The Adam learning rate must be finite and not negative.");
-        }
-
-        if (!(settings.Beta1 is >= 0 and < 1) || !(settings.Beta2 is >= 0 and < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), $"Adam's betas must lie in [0, 1), but are {settings.Beta1} and {settings.Beta2}.");
-        }
-
-        if (!float.IsFinite(settings.Epsilon) || settings.Epsilon <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.Epsilon, "Adam's epsilon must be finite and positive.");
-        }
-
-        if (settings.Step < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.Step, "The Adam step number is 1-based.");
-        }
     }
 
     private DeviceArray<float> Zeros(List<DeviceArray<float>> made, long length)

@@ -16,4 +16,30 @@ public readonly record struct AdamStep(float LearningRate, float Beta1, float Be
     /// <param name="step">The 1-based step number.</param>
     /// <returns>The step settings.</returns>
     public static AdamStep Default(float learningRate, int step) => new(learningRate, 0.9f, 0.999f, 1e-8f, step);
+
+    /// <summary>The Adam kernel's rules for its settings, in one place for every caller that checks them before work starts.</summary>
+    /// <param name="paramName">The caller's parameter that holds the settings.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A hyper-parameter is out of range or the step is not positive.</exception>
+    internal void ThrowIfInvalid(string paramName)
+    {
+        if (!float.IsFinite(LearningRate) || LearningRate < 0)
+        {
+            throw new ArgumentOutOfRangeException(paramName, LearningRate, "The Adam learning rate must be finite and not negative.");
+        }
+
+        if (!(Beta1 is >= 0 and < 1) || !(Beta2 is >= 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(paramName, $"Adam's betas must lie in [0, 1), but are {Beta1} and {Beta2}.");
+        }
+
+        if (!float.IsFinite(Epsilon) || Epsilon <= 0)
+        {
+            throw new ArgumentOutOfRangeException(paramName, Epsilon, "Adam's epsilon must be finite and positive.");
+        }
+
+        if (Step < 1)
+        {
+            throw new ArgumentOutOfRangeException(paramName, Step, "The Adam step number is 1-based.");
+        }
+    }
 }

@@ -65,26 +65,7 @@ public abstract partial class DeviceKernels
     /// <exception cref="ObjectDisposedException">The provider or a buffer has been disposed.</exception>
     public void AdamUpdate(DeviceBuffer parameters, DeviceBuffer gradients, DeviceBuffer firstMoment, DeviceBuffer secondMoment, AdamStep settings)
     {
-        if (!float.IsFinite(settings.LearningRate) || settings.LearningRate < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.LearningRate, "The Adam learning rate must be finite and not negative.");
-        }
-
-        if (!(settings.Beta1 is >= 0 and < 1) || !(settings.Beta2 is >= 0 and < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), $"Adam's betas must lie in [0, 1), but are {settings.Beta1} and {settings.Beta2}.");
-        }
-
-        if (!float.IsFinite(settings.Epsilon) || settings.Epsilon <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.Epsilon, "Adam's epsilon must be finite and positive.");
-        }
-
-        if (settings.Step < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.Step, "The Adam step number is 1-based.");
-        }
-
+        settings.ThrowIfInvalid(nameof(settings));
         Device device = CheckBuffer<float>(parameters, 0, "a vector", null, nameof(parameters));
         CheckExact<float>(gradients, parameters.Length, device, nameof(gradients));
         CheckExact<float>(firstMoment, parameters.Length, device, nameof(firstMoment));
