@@ -101,6 +101,10 @@ public sealed class MlpTrainer : IDisposable
     {
         Validate(provider, deviceCount, globalBatch, microbatch);
         CheckZeroStage(zeroStage, microbatch);
+        if (zeroStage == 1 && compression != GradientCompression.None)
+        {
+            throw new ArgumentException("ZeRO stage 1 reduce-scatters Single gradients; it does not compress them.", nameof(compression));
+        }
         _provider = provider;
         Microbatch = microbatch;
         LearningRate = learningRate;

@@ -315,6 +315,7 @@ public static class TrainingApp
             $"--compression half cannot run over {MpiProcessCount()} MPI processes: MPI has no Half reduction; use --compression none.",
         { Reproducible: true, Compression: "half" } => "--compression half and --reproducible exclude each other: reproducible mode sends exact sums.",
         { Zero: not (0 or 1) } => $"--zero must be 0 or 1, not {o.Zero}.",
+        { Zero: 1, Compression: "half" } => "--zero 1 and --compression half exclude each other: ZeRO reduce-scatters Single gradients.",
         { Zero: 1, Reproducible: true } => "--zero 1 and --reproducible exclude each other: reproducible mode reduces exact microbatch sums, not ZeRO's rank-order reduce-scatter.",
         { Reproducible: true, Microbatch: < 1 } => $"--microbatch must be at least 1, not {o.Microbatch}.",
         { Reproducible: true } when o.BatchSize / o.Devices % o.Microbatch != 0 =>

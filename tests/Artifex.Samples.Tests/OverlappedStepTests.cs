@@ -91,6 +91,7 @@ public sealed class OverlappedStepTests : IDisposable
     [Theory]
     [InlineData("--compression", "fp8", "--compression must be none or half, not 'fp8'.")]
     [InlineData("--reproducible", "--compression=half", "--compression half and --reproducible exclude each other")]
+    [InlineData("--zero=1", "--compression=half", "--zero 1 and --compression half exclude each other")]
     public void Invoke_BadCompression_OneLineExitTwo(string option, string value, string message)
     {
         using var writer = new StringWriter();
