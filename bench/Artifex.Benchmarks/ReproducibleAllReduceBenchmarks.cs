@@ -6,7 +6,7 @@ using BenchmarkDotNet.Attributes;
 namespace Artifex.Benchmarks;
 
 /// <summary>
-/// The reproducible all-reduce (PR3 v1) against the default rank-ordered one, same run: in an SPMD region on N devices
+/// The reproducible all-reduce (PR3 v2) against the default rank-ordered one, same run: in an SPMD region on N devices
 /// (both cores), and the fused pass alone on one thread. Gradient-like data (random sign, exponents 2^−30..2^8).
 /// </summary>
 [MemoryDiagnoser]

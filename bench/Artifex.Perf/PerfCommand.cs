@@ -25,7 +25,7 @@ internal static class PerfCommand
         var op = new Option<string>("--op", "-o") { Description = "Reduction: sum, mean, max, min (allreduce).", DefaultValueFactory = _ => "sum" };
         var type = new Option<string>("--datatype", "-d") { Description = "Element type: float, double, int.", DefaultValueFactory = _ => "float" };
         var form = new Option<string>("--form") { Description = "region (inside an SPMD region) or host (single-controller; allreduce only, in place only).", DefaultValueFactory = _ => "region" };
-        var determinism = new Option<string>("--determinism") { Description = "rankordered (default) or reproducible (PR3 v1; allreduce and reducescatter, float, region form).", DefaultValueFactory = _ => "rankordered" };
+        var determinism = new Option<string>("--determinism") { Description = "rankordered (default) or reproducible (PR3 v2; allreduce and reducescatter, float, region form).", DefaultValueFactory = _ => "rankordered" };
         var outputFile = new Option<string?>("--output") { Description = "Also write the rows to a .json or .csv file." };
         var warmupSeconds = new Option<double>("--warmup_seconds") { Description = "Touch fresh buffers this long before timing each size (fresh memory is slow on some VMs).", DefaultValueFactory = _ => 0.2 };
         var compareMpi = new Option<bool>("--compare-mpi") { Description = "Run OpenMPI's MPI_Allreduce (in place) with the same N and sizes and print its ratio to our in-place time (allreduce, float, sum)." };

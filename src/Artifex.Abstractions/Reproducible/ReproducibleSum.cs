@@ -1,7 +1,7 @@
 namespace Artifex;
 
 /// <summary>
-/// The constants of reproducible summation, version "PR3 v1". They are part of the bitwise contract: results computed
+/// The constants of reproducible summation, version "PR3 v2". They are part of the bitwise contract: results computed
 /// with another version may differ.
 /// </summary>
 /// <remarks>
@@ -10,10 +10,12 @@ namespace Artifex;
 /// (pre-rounding in the manner of Demmel and Nguyen's ReproBLAS, with a fixed window). Every input is split exactly into
 /// three slices, one per level, so each level sums exact multiples of its unit: the state is integer arithmetic done with
 /// floating-point adds, and any order, split or tree gives the same bits. The final value is
-/// <c>((a₀ + a₁) + a₂)</c> in double, scaled (for a mean) and rounded once to the output type: on typical data within 1 ulp
-/// and correctly rounded for the vast majority of elements. Version 1 carries each deposit's sticky bit (about 2^−52·|x|)
-/// into the lower levels, as the scheme's reference does, so under heavy cancellation it is not faithful (3 − 1 − 2 gives
-/// −2^−52); results stay reproducible. An exact residual would change the bits and will be a new version.
+/// <c>((a₀ + a₁) + a₂)</c> in double, scaled (for a mean) and rounded once to the output type. A deposit adds each level's
+/// slice with a sticky low bit (so no rounding depends on a tie, nor on what the level already holds) and passes the exact
+/// remainder to the next level, so the state is the exact sum of the inputs' parts above 2^−82. The result is
+/// <b>faithful</b> (one of the two floats around the exact sum; an exact sum is returned exactly, zero as +0) and correctly
+/// rounded for the vast majority of elements, but not always: the final double → float rounding can land 1 ulp away
+/// (about 1 in 4,000 sums of values of widely different magnitude). The full specification is in docs/REPRODUCIBLE.md.
 /// </para>
 /// <para>
 /// The window: inputs with |x| ≤ 2^30 (larger values and ±Inf are rejected with the element and value named; NaN
@@ -30,7 +32,7 @@ namespace Artifex;
 public static class ReproducibleSum
 {
     /// <summary>The version of the scheme and its constants.</summary>
-    public const string Version = "PR3 v1";
+    public const string Version = "PR3 v2";
 
     /// <summary>The largest magnitude a contribution may have: 2^30.</summary>
     public const float MaxMagnitude = 1073741824f;

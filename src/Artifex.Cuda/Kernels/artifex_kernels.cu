@@ -349,7 +349,7 @@ extern "C" __global__ void artifex_convert_f16_f32(const unsigned short* source,
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Reproducible summation, PR3 v1 (Artifex.Abstractions/Reproducible/ReproducibleSum.cs; the CPU's scalar paths in
+// Reproducible summation, PR3 v2 (Artifex.Abstractions/Reproducible/ReproducibleSum.cs; the CPU's scalar paths in
 // Artifex.Cpu/Kernels/Reproducible/ReproducibleKernels.cs). State: 3 levels x count doubles, level-major. Every step is
 // the CPU's IEEE double operation in the CPU's order; doubles never flush subnormals on the GPU.
 // ---------------------------------------------------------------------------------------------------------------------
@@ -358,8 +358,7 @@ extern "C" __global__ void artifex_convert_f16_f32(const unsigned short* source,
 #define ARTIFEX_S1 (1.5 * 256.0)            // 1.5 * 2^8
 #define ARTIFEX_S2 (1.5 / 1073741824.0)     // 1.5 * 2^-30 (exact)
 
-// The bits of x with the lowest set: v1's sticky bit, which rules out ties (and is carried into the lower levels; the
-// known v1 residual, kept bit for bit so the golden hash holds).
+// The bits of x with the lowest set: the sticky bit, which rules out ties, so each level's rounding depends on x alone.
 __device__ __forceinline__ double artifex_sticky(double x)
 {
     return __longlong_as_double(__double_as_longlong(x) | 1ll);
@@ -367,15 +366,14 @@ __device__ __forceinline__ double artifex_sticky(double x)
 
 __device__ __forceinline__ void artifex_deposit(double x, double* a0, double* a1, double* a2)
 {
+    // The residual passed on is x's own exact remainder (Sterbenz), not the sticky value's.
     double l0 = *a0;
-    double q = artifex_sticky(x);
-    double t = __dadd_rn(l0, q);
-    x = __dadd_rn(q, __dsub_rn(l0, t));
+    double t = __dadd_rn(l0, artifex_sticky(x));
+    x = __dadd_rn(x, __dsub_rn(l0, t));
     *a0 = t;
     double l1 = *a1;
-    q = artifex_sticky(x);
-    t = __dadd_rn(l1, q);
-    x = __dadd_rn(q, __dsub_rn(l1, t));
+    t = __dadd_rn(l1, artifex_sticky(x));
+    x = __dadd_rn(x, __dsub_rn(l1, t));
     *a1 = t;
     *a2 = __dadd_rn(*a2, artifex_sticky(x));
 }

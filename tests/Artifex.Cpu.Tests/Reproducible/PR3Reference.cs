@@ -1,7 +1,7 @@
 namespace Artifex.Cpu.Tests.Reproducible;
 
 /// <summary>
-/// A plain scalar PR3 v1, written from the scheme's description and independent of the library's kernels: the oracle of
+/// A plain scalar PR3 v2, written from the scheme's description and independent of the library's kernels: the oracle of
 /// the reproducible-sum tests. A state is 3·n doubles, level-major (the n accumulators of level 0, then 1, then 2), each
 /// biased by σ_j = 1.5·2^E_j with E = {46, 8, −30}: the same layout as <see cref="ReproducibleSumState.Buffer"/>.
 /// </summary>
@@ -174,11 +174,11 @@ internal static class PR3Reference
     private static void DepositLevel(ref double accumulator, ref double residual)
     {
         // The sticky (OR-ed low) bit rules out exact ties, so the rounding of q to the level's unit depends on q alone.
-        double q = Sticky(residual);
-        double t = accumulator + q;
+        // The residual passed on is the exact remainder of the residual itself (v2), not of the sticky value.
+        double t = accumulator + Sticky(residual);
         double m = accumulator - t;
         accumulator = t;
-        residual = q + m;
+        residual += m;
     }
 
     private static double Sticky(double x) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(x) | 1L);

@@ -1,24 +1,17 @@
 namespace Artifex.Cpu.Tests.Reproducible;
 
 /// <summary>
-/// The residual of a PR3 v1 deposit. The scheme as written (reprosum.md §3, reprosum.c <c>dep1</c>, and the library's
-/// deposit kernels) passes <c>q + (A − T)</c> to the next level, where <c>q = r | 1</c> is the sticky-bit value: the
-/// sticky bit's ulp(r) (2^−52·|x| for a widened float) is therefore carried into the lower levels and summed. The state is
-/// still a function of the multiset (reproducibility holds), but inputs are not split exactly: sums that cancel are not
-/// faithful (3 − 1 − 2 gives −2^−52), and exact ties are not rounded to even. ReproBLAS passes <c>r + (A − T)</c>, which is
-/// exact; with it every case below passes, and the golden data become correctly rounded everywhere (hash
-/// 7be47f2d2fe5c9cb instead of 6c1a3de7f5004002: 3 elements change, the 3 the reference reports as 1 ulp off).
+/// The residual of a deposit (PR3 v2). Each level adds the sticky value <c>q = r | 1</c> (which rules out ties) but passes
+/// on the exact remainder of <c>r</c> itself, <c>r + (A − T)</c>, so the three slices of an input sum to it exactly.
+/// Version 1 passed <c>q + (A − T)</c>: the sticky bit's ulp(r) reached the lower levels, and sums that cancel were not
+/// faithful (3 − 1 − 2 gave −2^−52) and exact ties did not round to even. These cases fail with that deposit.
 /// </summary>
 public sealed class ReproducibleDeterminismResidualTests
 {
-    private const string Bug =
-        "Bug in PR3 v1: the deposit's residual is q + (A - T) with q = r|1, so the sticky bit's ulp(r) is summed into the state "
-        + "(not faithful under cancellation: 3 - 1 - 2 = -2^-52; ties not to even). ReproBLAS uses r + (A - T). Remove Skip once fixed (the golden hash changes).";
-
     [Fact]
     public void Sum_ExactPairs_IsExactlyZero()
     {
-        // Symmetric pairs cancel their sticky errors too, so this holds with the scheme as written.
+        // Symmetric pairs cancelled their sticky errors even in version 1.
         using var provider = new CpuProvider(4);
         float[][] perRank = [[3f, 1e-20f, 7.5f], [-3f, -1e-20f, -7.5f], [1.5f, 2f, 2.5e-3f], [-1.5f, -2f, -2.5e-3f]];
         float[][] results = ReproHarness.AllReduce(provider, perRank, ReduceOp.Sum, Determinism.Reproducible);
@@ -26,7 +19,7 @@ public sealed class ReproducibleDeterminismResidualTests
         Assert.Equal(0, provider.LiveBufferCount);
     }
 
-    [Fact(Skip = Bug)]
+    [Fact]
     public void Sum_ThreeMinusOneMinusTwo_IsExactlyZero()
     {
         using var provider = new CpuProvider(3);
@@ -37,7 +30,7 @@ public sealed class ReproducibleDeterminismResidualTests
         Assert.Equal(0, provider.LiveBufferCount);
     }
 
-    [Theory(Skip = Bug)]
+    [Theory]
     [InlineData(3)]
     [InlineData(8)]
     public void FusedAllReduce_HeavyCancellation_Faithful(int n)
@@ -49,7 +42,7 @@ public sealed class ReproducibleDeterminismResidualTests
         Assert.Equal(0, provider.LiveBufferCount);
     }
 
-    [Theory(Skip = Bug)]
+    [Theory]
     [InlineData("gradient")]
     [InlineData("wide")]
     public void FusedAllReduce_TwoContributionsWithExactTies_CorrectlyRounded(string kind)
@@ -62,11 +55,11 @@ public sealed class ReproducibleDeterminismResidualTests
         Assert.Equal(0, provider.LiveBufferCount);
     }
 
-    [Fact(Skip = Bug)]
+    [Fact]
     public void Mean_ThreeDevices_ExactTiesInExactOverThreeRoundToEven()
     {
-        // 4 of these 3000 means are exact midpoints between floats; the perturbed state breaks them away from even.
-        // (With the exact residual, the double product with 1/3 lands back on the midpoint and rounds to even.)
+        // 4 of these 3000 means are exact midpoints between floats: the double product with 1/3 of the exact state lands
+        // on the midpoint and rounds to even (version 1's perturbed state broke them away from even).
         float[][] x = ReproducibleDeterminismAccuracyTests.Values("gradient", 3, 3000, seed: 21);
         using var provider = new CpuProvider(3);
         float[] mean = ReproHarness.AllReduce(provider, x, ReduceOp.Mean, Determinism.Reproducible)[0];

@@ -98,7 +98,7 @@ public sealed class ReproducibleDeterminismTypesAndCapacityTests
     public void Mean_ThreeDevices_ExactSumOverThreeRoundedOnce()
     {
         // Faithful everywhere and equal to round(exact / 3) on these values; random data with exact ties in exact / 3
-        // are covered by ReproducibleDeterminismResidualTests (the sticky-bit residual breaks such ties).
+        // are covered by ReproducibleDeterminismResidualTests.
         const int n = 3;
         float[][] picked = [[1f, 0.1f, 1e-3f, 3f, 1e6f, 2f], [2f, 0.2f, -1e-3f, 3f, 1f, -0.5f], [4f, 0.7f, 5e-4f, 3f, -7f, 1.75f]];
         float[][] random = ReproducibleDeterminismAccuracyTests.Values("gradient", n, 3000, seed: 21);

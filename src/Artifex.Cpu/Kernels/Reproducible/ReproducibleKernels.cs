@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Artifex.Cpu.Kernels;
 
 /// <summary>
-/// The PR3 v1 kernels (<see cref="ReproducibleSum"/>): the sticky-bit deposit into three biased double accumulators, the
+/// The PR3 v2 kernels (<see cref="ReproducibleSum"/>): the sticky-bit deposit with an exact residual into three biased double accumulators, the
 /// finalize, the fused reproducible all-reduce, and the window check. Every path performs the same IEEE double additions
 /// on each element, so Vector512, Vector256 and scalar code give the same bits.
 /// </summary>
@@ -270,14 +270,13 @@ internal static unsafe class ReproducibleKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void DepositScalar(double x, ref double a0, ref double a1, ref double a2)
     {
-        // The OR-ed low bit rules out ties, so each level's rounding of the residual depends on x alone.
-        double q = Sticky(x);
-        double t = a0 + q;
-        x = q + (a0 - t);
+        // The OR-ed low bit rules out ties, so each level's rounding of the residual depends on x alone; the residual passed
+        // on is x's own (exact by Sterbenz), not the sticky value's, so the three slices sum to x exactly.
+        double t = a0 + Sticky(x);
+        x += a0 - t;
         a0 = t;
-        q = Sticky(x);
-        t = a1 + q;
-        x = q + (a1 - t);
+        t = a1 + Sticky(x);
+        x += a1 - t;
         a1 = t;
         a2 += Sticky(x);
     }
@@ -300,13 +299,11 @@ internal static unsafe class ReproducibleKernels
     private static void Deposit512(Vector512<double> x, ref Vector512<double> a0, ref Vector512<double> a1, ref Vector512<double> a2)
     {
         Vector512<ulong> one = Vector512<ulong>.One;
-        Vector512<double> q = (x.AsUInt64() | one).AsDouble();
-        Vector512<double> t = a0 + q;
-        x = q + (a0 - t);
+        Vector512<double> t = a0 + (x.AsUInt64() | one).AsDouble();
+        x += a0 - t;
         a0 = t;
-        q = (x.AsUInt64() | one).AsDouble();
-        t = a1 + q;
-        x = q + (a1 - t);
+        t = a1 + (x.AsUInt64() | one).AsDouble();
+        x += a1 - t;
         a1 = t;
         a2 += (x.AsUInt64() | one).AsDouble();
     }
@@ -315,13 +312,11 @@ internal static unsafe class ReproducibleKernels
     private static void Deposit256(Vector256<double> x, ref Vector256<double> a0, ref Vector256<double> a1, ref Vector256<double> a2)
     {
         Vector256<ulong> one = Vector256<ulong>.One;
-        Vector256<double> q = (x.AsUInt64() | one).AsDouble();
-        Vector256<double> t = a0 + q;
-        x = q + (a0 - t);
+        Vector256<double> t = a0 + (x.AsUInt64() | one).AsDouble();
+        x += a0 - t;
         a0 = t;
-        q = (x.AsUInt64() | one).AsDouble();
-        t = a1 + q;
-        x = q + (a1 - t);
+        t = a1 + (x.AsUInt64() | one).AsDouble();
+        x += a1 - t;
         a1 = t;
         a2 += (x.AsUInt64() | one).AsDouble();
     }
