@@ -136,6 +136,24 @@ public static class Collectives
         Context.AllReduce(x, x, op, group, determinism);
     }
 
+    /// <summary>
+    /// Sums or averages K blocks per participant reproducibly over an axis: the result depends only on the multiset of all
+    /// participants' blocks (<see cref="SpmdContext.AllReduceContributions"/>), e.g. the mean of every device's microbatch gradients.
+    /// </summary>
+    /// <param name="contributions">This participant's K ≥ 1 blocks of <c>output.Length</c> values, one after another (the same K everywhere).</param>
+    /// <param name="output">Receives the result on every participant (it may be the first block of <paramref name="contributions"/>).</param>
+    /// <param name="op"><see cref="ReduceOp.Sum"/> or <see cref="ReduceOp.Mean"/> (divided by the global number of blocks).</param>
+    /// <param name="axisName">A bound axis name.</param>
+    /// <exception cref="InvalidOperationException">Outside an SPMD region, on an axis the region does not bind, from another thread than the participant's own, or the provider's collective failed (the cause is the inner exception).</exception>
+    /// <exception cref="ArgumentException">Not Single or Half; not whole blocks; the participants disagree; or a value is outside the reproducible window. No buffer changes.</exception>
+    /// <exception cref="TimeoutException">A participant of the axis did not arrive within the provider's <see cref="DeviceProvider.CollectiveTimeout"/>; the message names the missing ranks.</exception>
+    /// <exception cref="OperationCanceledException">Another participant of the region failed, or the region was canceled; the region reports the first failure.</exception>
+    public static void AllReduceContributions(DeviceArray contributions, DeviceArray output, ReduceOp op, string axisName)
+    {
+        AxisGroup group = Resolve(axisName);
+        Context.AllReduceContributions(contributions, output, op, group);
+    }
+
     /// <summary>Reduces over an ordered tuple of axes in place.</summary>
     /// <param name="x">This participant's value, overwritten with the result.</param>
     /// <param name="op">The reduction.</param>

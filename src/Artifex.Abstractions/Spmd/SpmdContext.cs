@@ -172,6 +172,50 @@ public abstract class SpmdContext
         ReduceScatterRouted(input, output, group, determinism);
     }
 
+    /// <summary>
+    /// Sums or averages several contributions per participant, reproducibly (<see cref="ReproducibleSum.Version"/>): the
+    /// result depends only on the multiset of every participant's blocks, so K microbatch gradients on each of N devices
+    /// give the same bits as 2K on N/2 devices or N·K on one. A Mean divides by the global number of blocks inside the one
+    /// rounding. One fused pass: no reproducible-sum state is kept on providers that run reproducible sums themselves.
+    /// </summary>
+    /// <param name="contributions">This participant's K ≥ 1 blocks of <c>output.Length</c> values each, one after another; every participant passes the same K.</param>
+    /// <param name="output">Receives the result on every participant. It may be the first block of <paramref name="contributions"/>, and must not overlap any other.</param>
+    /// <param name="op"><see cref="ReduceOp.Sum"/> or <see cref="ReduceOp.Mean"/>.</param>
+    /// <param name="group">The axis group.</param>
+    /// <exception cref="ArgumentException">The elements are not Single or Half; <paramref name="contributions"/> is not a whole number of output-sized blocks, or the blocks of the group exceed <see cref="ReproducibleSum.MaxDeposits"/>; the participants disagree; or a value is outside the window (named with its rank, index and value). No buffer changes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="op"/> is not Sum or Mean.</exception>
+    public void AllReduceContributions(DeviceArray contributions, DeviceArray output, ReduceOp op, AxisGroup group)
+    {
+        ValidateLocal(contributions, output, group);
+        if (op is not (ReduceOp.Sum or ReduceOp.Mean))
+        {
+            throw new ArgumentOutOfRangeException(nameof(op), op, "Contributions are summed or averaged.");
+        }
+
+        if (contributions.ElementType != typeof(float) && contributions.ElementType != typeof(Half))
+        {
+            throw new ArgumentException($"Reproducible contributions are Single or Half values, not {contributions.ElementType.Name}.", nameof(contributions));
+        }
+
+        long count = output.Length;
+        long blocks = count == 0 ? 1 : contributions.Length / count;
+        if (count == 0 ? contributions.Length != 0 : contributions.Length == 0 || contributions.Length % count != 0)
+        {
+            throw new ArgumentException(
+                $"The contributions must be whole blocks of the output's {count} elements, but {contributions} holds {contributions.Length}.", nameof(contributions));
+        }
+
+        if (blocks * group.Size > ReproducibleSum.MaxDeposits)
+        {
+            throw new ArgumentException(
+                $"{blocks} blocks on each of {group.Size} participants of axis {group} make {blocks * group.Size} contributions per element; {ReproducibleSum.Version} allows {ReproducibleSum.MaxDeposits}.",
+                nameof(contributions));
+        }
+
+        ThrowIfCannotReduce(contributions.ElementType, op);
+        ReproducibleSumOf(CollectiveKind.AllReduce, contributions, output, op, group);
+    }
+
     /// <summary>Gathers every participant's <paramref name="input"/> into <paramref name="output"/>, in rank order.</summary>
     /// <param name="input">This participant's value.</param>
     /// <param name="output">Receives <c>size × input.Length</c> elements: rank 0's block first.</param>
@@ -345,7 +389,8 @@ public abstract class SpmdContext
     /// before it arrives, so a bad value fails every participant alike, naming its rank, and nothing changes. A provider
     /// that runs reproducible sums gets the call as it is; otherwise each participant deposits its values into a state,
     /// the unbiased states are summed exactly by a Double all-reduce (every partial sum is representable, so no order
-    /// matters), and one rounding writes the result, scaled by 1/size for a mean.
+    /// matters), and one rounding writes the result, scaled by 1/(size · blocks) for a mean. An all-reduce's input may hold
+    /// several output-sized blocks (<see cref="AllReduceContributions"/>), each one contribution.
     /// </summary>
     private void ReproducibleSumOf(CollectiveKind kind, DeviceArray input, DeviceArray output, ReduceOp op, AxisGroup group)
     {
@@ -359,18 +404,25 @@ public abstract class SpmdContext
             return;
         }
 
-        long count = input.Length;
+        long count = kind == CollectiveKind.AllReduce ? output.Length : input.Length;
+        long blocks = count == 0 ? 1 : input.Length / count;
         using DeviceArray<double> state = DeviceArray.Allocate<double>(Device, 3 * count);
         kernels.ReproducibleReset(state.Buffer);
-        if (window < 0)
+        if (window < 0 && blocks == 1)
         {
             kernels.ReproducibleDeposit(state.Buffer, input.Buffer);
+        }
+
+        for (long block = 0; window < 0 && blocks > 1 && block < blocks; block++)
+        {
+            using DeviceArray contribution = input.Slice(block * count, count);
+            kernels.ReproducibleDeposit(state.Buffer, contribution.Buffer);
         }
 
         kernels.ReproducibleSetBias(state.Buffer, biased: false);
         CollectiveCore(group, new CollectiveCall(CollectiveKind.AllReduce, state, state) { WindowIndex = window, WindowValue = windowValue });
         kernels.ReproducibleSetBias(state.Buffer, biased: true);
-        double scale = op == ReduceOp.Mean ? 1.0 / group.Size : 1.0;
+        double scale = op == ReduceOp.Mean ? 1.0 / (group.Size * blocks) : 1.0;
         if (kind == CollectiveKind.AllReduce)
         {
             kernels.ReproducibleFinalize(state.Buffer, output.Buffer, scale);

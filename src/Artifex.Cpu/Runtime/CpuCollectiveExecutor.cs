@@ -32,7 +32,7 @@ public sealed class CpuCollectiveExecutor : CollectiveExecutor
     private readonly int[] _local;
     private readonly PartClaims _parts;
     private readonly int[] _workerPart;
-    private readonly nint[] _inputs;
+    private nint[] _inputs;
     private readonly nint[] _outputs;
     private CollectiveCall _call;
     private int _reducedOutputs;
@@ -82,10 +82,23 @@ public sealed class CpuCollectiveExecutor : CollectiveExecutor
             throw new InvalidOperationException($"{CollectiveCall.Name(d.Kind)} over axis {Rendezvous.Description} has ranks in other processes; the CPU executor runs it only when every rank is local.");
         }
 
+        // An all-reduce's input may hold several output-sized blocks, each a contribution of its own (a reproducible
+        // sum of every participant's microbatches): each block becomes one input of the fused pass.
+        int blocks = d.Kind == CollectiveKind.AllReduce && d.OutputLength > 0 ? checked((int)(d.InputLength / d.OutputLength)) : 1;
+        if (_inputs.Length != _size * blocks)
+        {
+            _inputs = new nint[_size * blocks];
+        }
+
         ReadOnlySpan<CollectiveCall> calls = Rendezvous.Calls;
         for (int k = 0; k < _size; k++)
         {
-            _inputs[k] = (nint)((CpuBuffer)calls[_local[k]].Input!).Address;
+            nint input = (nint)((CpuBuffer)calls[_local[k]].Input!).Address;
+            for (int block = 0; block < blocks; block++)
+            {
+                _inputs[(k * blocks) + block] = input + (nint)(block * d.OutputLength * d.ElementSize);
+            }
+
             _outputs[k] = (nint)((CpuBuffer)calls[_local[k]].Output!).Address;
         }
 
@@ -98,7 +111,7 @@ public sealed class CpuCollectiveExecutor : CollectiveExecutor
         }
         else
         {
-            _plan = new ChunkPlan(d.InputLength, d.ElementSize);
+            _plan = new ChunkPlan(d.Kind == CollectiveKind.AllReduce ? d.OutputLength : d.InputLength, d.ElementSize);
             chunks = _plan.Chunks;
         }
 
@@ -222,8 +235,9 @@ public sealed class CpuCollectiveExecutor : CollectiveExecutor
             return;
         }
 
-        // A reproducible mean is the exact sum scaled by 1/size inside the one rounding, never a sum of pre-divided values.
-        double scale = op == ReduceOp.Mean ? 1.0 / _size : 1.0;
+        // A reproducible mean is the exact sum scaled by 1/(contribution count) inside the one rounding, never a sum of
+        // pre-divided values.
+        double scale = op == ReduceOp.Mean ? 1.0 / inputs.Length : 1.0;
         if (d.ElementType == typeof(Half))
         {
             ReproducibleKernels.FusedHalf(inputs, inOffset, outputs, outOffset, count, scale);

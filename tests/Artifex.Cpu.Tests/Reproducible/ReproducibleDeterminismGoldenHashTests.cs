@@ -79,6 +79,34 @@ public sealed class ReproducibleDeterminismGoldenHashTests
         Assert.Equal(0, provider.LiveBufferCount);
     }
 
+    [Theory]
+    [MemberData(nameof(DeviceCounts))]
+    public void AllReduceContributions_EightBlocksOverNDevices_GoldenHashOnEveryRank(int n)
+    {
+        // 8/n stacked blocks per device, a different assignment for every n: one fused pass over all eight.
+        using var provider = new CpuProvider(n);
+        int blocks = ReproGenerator.Contributions / n;
+        int length = ReproGenerator.GoldenLength;
+        var results = new float[n][];
+        provider.RunSpmd(new Mesh(provider.Devices, ("data", n)), context =>
+        {
+            int r = context.DeviceIndex;
+            using DeviceArray<float> stacked = DeviceArray.Allocate<float>(context.Device, (long)blocks * length);
+            for (int b = 0; b < blocks; b++)
+            {
+                using DeviceArray<float> block = DeviceArray.FromHost(context.Device, new HostArray<float>(ReproGenerator.Golden[(b * n) + r], length));
+                provider.Copy(block.Buffer, 0, stacked.Buffer, (long)b * length, length);
+            }
+
+            using DeviceArray<float> sum = DeviceArray.Allocate<float>(context.Device, length);
+            Collectives.AllReduceContributions(stacked, sum, ReduceOp.Sum, "data");
+            results[r] = sum.ToArray();
+        });
+
+        Assert.All(results, r => Assert.Equal(ReproGenerator.Hex(ReproGenerator.GoldenHash), ReproGenerator.Hex(ReproGenerator.Fnv1a(r))));
+        Assert.Equal(0, provider.LiveBufferCount);
+    }
+
     [Fact]
     public void FusedAllReduce_RankOrdered_IsNotTheReproducibleResult()
     {
