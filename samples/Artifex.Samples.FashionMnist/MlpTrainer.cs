@@ -69,11 +69,12 @@ public sealed class MlpTrainer : IDisposable
     /// <param name="evalBatch">The global evaluation batch (rounded down to a multiple of the device count).</param>
     /// <param name="microbatch">
     /// 0 for the ordinary step. A positive size turns on reproducible mode: each device computes the gradient of every
-    /// microbatch of this many rows, deposits it into a <see cref="ReproducibleSumState"/>, the states are merged over the
-    /// data axis and rounded once (mean over the global microbatch count), so the parameters are bitwise identical for
-    /// any device count that divides the batch into whole microbatches.
+    /// microbatch of this many rows into a block of its own, and one reproducible mean over the data axis of every
+    /// device's blocks (<see cref="Collectives.AllReduceContributions"/>: exact sums, rounded once, divided by the global
+    /// microbatch count) gives the gradients, so the parameters are bitwise identical for any device count that divides
+    /// the batch into whole microbatches.
     /// </param>
-    /// <param name="compression">How the ordinary step sends its gradients (reproducible mode sends states, uncompressed).</param>
+    /// <param name="compression">How the ordinary step sends its gradients (reproducible mode's sums are never compressed).</param>
     /// <param name="trace">Records each device's step phases and bucket all-reduces, or null.</param>
     /// <param name="overlapGradients">
     /// True (default): each layer's gradients are marked ready as the backward pass writes them, so layer 2's bucket
@@ -132,7 +133,7 @@ public sealed class MlpTrainer : IDisposable
         _evalLabels = new int[EvalBatch];
         if (microbatch > 0)
         {
-            _micro = [.. _mesh.Devices.Select(d => provider.IsAddressable(d) ? new MicrobatchResources(d, microbatch, _parameterLeaves) : null)];
+            _micro = [.. _mesh.Devices.Select(d => provider.IsAddressable(d) ? new MicrobatchResources(d, microbatch, globalBatch / deviceCount / microbatch, _parameterLeaves) : null)];
         }
 
         // The backward pass writes straight into the buckets (views), so the reduction copies nothing in or out.
@@ -501,41 +502,30 @@ public sealed class MlpTrainer : IDisposable
 
     /// <summary>
     /// Reproducible mode: the gradient of each microbatch (same shape on every device, so the same floats wherever it is
-    /// computed) goes into the states; the states are merged over the data axis and rounded once into the workspace's
-    /// gradients, scaled by 1 / (global microbatch count).
+    /// computed) is written into its own block; one reproducible mean over the data axis of every device's blocks
+    /// (<see cref="Collectives.AllReduceContributions"/>) leaves the gradients, divided by the global microbatch count.
     /// </summary>
     private void ReproducibleGradients(int rank, DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device)
     {
         MicrobatchResources mb = _micro![rank]!;
         int m = Microbatch;
-        foreach (ReproducibleSumState state in mb.States)
-        {
-            state.Reset();
-        }
-
         double loss = 0;
         int correct = 0;
-        for (int start = 0; start < ws.Rows; start += m)
+        for (int j = 0; j < mb.Gradients.Length; j++)
         {
-            _provider.Copy(x, (long)start * Dataset.Features, mb.Images, 0, (long)m * Dataset.Features);
-            _provider.Copy(y, start, mb.Labels, 0, m);
+            _provider.Copy(x, (long)j * m * Dataset.Features, mb.Images, 0, (long)m * Dataset.Features);
+            _provider.Copy(y, (long)j * m, mb.Labels, 0, m);
             Forward(k, mb.Workspace, mb.Images, mb.Labels, device);
-            Backward(k, mb.Workspace, mb.Images, mb.Labels, device, mb.Gradients, reducer: null);
+            Backward(k, mb.Workspace, mb.Images, mb.Labels, device, mb.Gradients[j], reducer: null);
             (double l, int c) = Score(mb.Workspace, mb.Labels, m);
             loss += l;
             correct += c;
-            var gradients = mb.Workspace.Gradients.Leaves();
-            for (int leaf = 0; leaf < mb.States.Length; leaf++)
-            {
-                mb.States[leaf].Deposit(gradients[leaf].Buffer);
-            }
         }
 
         var outputs = ws.Gradients.Leaves();
-        for (int leaf = 0; leaf < mb.States.Length; leaf++)
+        for (int leaf = 0; leaf < mb.Stacked.Length; leaf++)
         {
-            mb.States[leaf].AllReduce(DataAxis);
-            mb.States[leaf].Finalize(outputs[leaf].Buffer, 1.0 / (GlobalBatch / m));
+            Collectives.AllReduceContributions(mb.Stacked[leaf], outputs[leaf], ReduceOp.Mean, DataAxis);
         }
 
         _rankLoss[rank] = loss;
