@@ -1,23 +1,26 @@
 namespace Artifex.Samples.FashionMnist;
 
 /// <summary>
-/// One device's buffers for reproducible mode: a microbatch's rows, labels and activations, and for each parameter leaf
-/// the gradients of every microbatch of the device's batch, one block after another (the contributions of one
-/// reproducible mean over the data axis).
+/// One device's buffers for reproducible mode: views of each microbatch's rows in the device's training workspace, a
+/// microbatch's images, and for each parameter leaf the gradients of every microbatch of the device's batch, one block
+/// after another (the contributions of one reproducible mean over the data axis).
 /// </summary>
 internal sealed class MicrobatchResources : IDisposable
 {
-    public MicrobatchResources(Device device, int rows, int microbatches, GlobalArray[] parameterLeaves)
-    {
-        DeviceProvider provider = device.Provider!;
-        Workspace = new DeviceWorkspace(device, rows);
-        Images = provider.Allocate<float>(device, (long)rows * Dataset.Features);
-        Labels = provider.Allocate<int>(device, rows);
-        Stacked = [.. parameterLeaves.Select(leaf => DeviceArray.Allocate<float>(device, microbatches * leaf.Length))];
-        Gradients = [.. Enumerable.Range(0, microbatches).Select(j => parameterLeaves.Select((leaf, l) => provider.Slice(Stacked[l].Buffer, j * leaf.Length, leaf.Length)).ToArray())];
-    }
+    private readonly List<DeviceBuffer> _views = [];
 
-    public DeviceWorkspace Workspace { get; }
+    public MicrobatchResources(DeviceWorkspace workspace, int rows, GlobalArray[] parameterLeaves)
+    {
+        Device device = workspace.Scores.Device;
+        DeviceProvider provider = device.Provider!;
+        int microbatches = workspace.Rows / rows;
+        Images = provider.Allocate<float>(device, (long)rows * Dataset.Features);
+        Hidden = Views(provider, workspace.Hidden, microbatches, rows * MlpParameters.Hidden);
+        GradLogits = Views(provider, workspace.GradLogits, microbatches, rows * Dataset.Classes);
+        GradHidden = Views(provider, workspace.GradHidden, microbatches, rows * MlpParameters.Hidden);
+        Stacked = [.. parameterLeaves.Select(leaf => DeviceArray.Allocate<float>(device, microbatches * leaf.Length))];
+        Gradients = [.. Enumerable.Range(0, microbatches).Select(j => parameterLeaves.Select((leaf, l) => View(provider, Stacked[l].Buffer, j, checked((int)leaf.Length))).ToArray())];
+    }
 
     /// <summary>Gets, per microbatch, its gradient buffers in the parameters' tree order: views into <see cref="Stacked"/>.</summary>
     public DeviceBuffer[][] Gradients { get; }
@@ -25,13 +28,21 @@ internal sealed class MicrobatchResources : IDisposable
     /// <summary>Gets, per parameter leaf, every microbatch's gradient of that leaf, one block per microbatch.</summary>
     public DeviceArray<float>[] Stacked { get; }
 
+    /// <summary>Gets one microbatch's images (copied from the device's batch: the layer-1 product reads them transposed).</summary>
     public DeviceBuffer Images { get; }
 
-    public DeviceBuffer Labels { get; }
+    /// <summary>Gets each microbatch's rows of the workspace's hidden activations.</summary>
+    public DeviceBuffer[] Hidden { get; }
+
+    /// <summary>Gets each microbatch's rows of the workspace's loss gradient.</summary>
+    public DeviceBuffer[] GradLogits { get; }
+
+    /// <summary>Gets each microbatch's rows of the workspace's hidden-layer gradient.</summary>
+    public DeviceBuffer[] GradHidden { get; }
 
     public void Dispose()
     {
-        foreach (DeviceBuffer view in Gradients.SelectMany(static g => g))
+        foreach (DeviceBuffer view in _views)
         {
             view.Dispose();
         }
@@ -41,8 +52,16 @@ internal sealed class MicrobatchResources : IDisposable
             stacked.Dispose();
         }
 
-        Workspace.Dispose();
         Images.Dispose();
-        Labels.Dispose();
+    }
+
+    private DeviceBuffer[] Views(DeviceProvider provider, DeviceBuffer buffer, int count, int length) =>
+        [.. Enumerable.Range(0, count).Select(j => View(provider, buffer, j, length))];
+
+    private DeviceBuffer View(DeviceProvider provider, DeviceBuffer buffer, int index, int length)
+    {
+        DeviceBuffer view = provider.Slice(buffer, (long)index * length, length);
+        _views.Add(view);
+        return view;
     }
 }

@@ -133,7 +133,7 @@ public sealed class MlpTrainer : IDisposable
         _evalLabels = new int[EvalBatch];
         if (microbatch > 0)
         {
-            _micro = [.. _mesh.Devices.Select(d => provider.IsAddressable(d) ? new MicrobatchResources(d, microbatch, globalBatch / deviceCount / microbatch, _parameterLeaves) : null)];
+            _micro = [.. _train.Select(ws => ws is null ? null : new MicrobatchResources(ws, microbatch, _parameterLeaves))];
         }
 
         // The backward pass writes straight into the buckets (views), so the reduction copies nothing in or out.
@@ -293,14 +293,15 @@ public sealed class MlpTrainer : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (DeviceWorkspace? workspace in _train.Concat(_eval))
-        {
-            workspace?.Dispose();
-        }
-
+        // The microbatch resources hold views of the training workspaces: they go first.
         foreach (MicrobatchResources? resources in _micro ?? [])
         {
             resources?.Dispose();
+        }
+
+        foreach (DeviceWorkspace? workspace in _train.Concat(_eval))
+        {
+            workspace?.Dispose();
         }
 
         foreach (GradientReducer? reducer in _reducers)
@@ -501,25 +502,24 @@ public sealed class MlpTrainer : IDisposable
         _parameters.Map(leaf => (DeviceArray)DeviceArray.View<float>(leaf.GetShard(device).Buffer, [.. leaf.Shape]));
 
     /// <summary>
-    /// Reproducible mode: the gradient of each microbatch (same shape on every device, so the same floats wherever it is
-    /// computed) is written into its own block; one reproducible mean over the data axis of every device's blocks
-    /// (<see cref="Collectives.AllReduceContributions"/>) leaves the gradients, divided by the global microbatch count.
+    /// Reproducible mode. The forward pass, the loss gradient (scaled by 1 / microbatch) and the hidden layer's gradient
+    /// are row by row, so they run once over the device's whole batch: a row's values do not depend on how many rows the
+    /// GEMM holds. The parameter gradients sum over rows, so each microbatch gets its own, computed at the microbatch's
+    /// shape into a block of its own (the same floats wherever the microbatch is computed); one reproducible mean over the
+    /// data axis of every device's blocks (<see cref="Collectives.AllReduceContributions"/>) leaves the gradients.
     /// </summary>
     private void ReproducibleGradients(int rank, DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device)
     {
         MicrobatchResources mb = _micro![rank]!;
         int m = Microbatch;
-        double loss = 0;
-        int correct = 0;
+        Forward(k, ws, x, y, device);
+        (_rankLoss[rank], _rankCorrect[rank]) = Score(ws, y, ws.Rows);
+        HiddenGradient(k, ws, y, device, 1f / m);
         for (int j = 0; j < mb.Gradients.Length; j++)
         {
             _provider.Copy(x, (long)j * m * Dataset.Features, mb.Images, 0, (long)m * Dataset.Features);
-            _provider.Copy(y, (long)j * m, mb.Labels, 0, m);
-            Forward(k, mb.Workspace, mb.Images, mb.Labels, device);
-            Backward(k, mb.Workspace, mb.Images, mb.Labels, device, mb.Gradients[j], reducer: null);
-            (double l, int c) = Score(mb.Workspace, mb.Labels, m);
-            loss += l;
-            correct += c;
+            LayerTwoGradients(k, mb.Hidden[j], mb.GradLogits[j], m, mb.Gradients[j]);
+            LayerOneGradients(k, mb.Images, mb.GradHidden[j], m, mb.Gradients[j]);
         }
 
         var outputs = ws.Gradients.Leaves();
@@ -527,29 +527,21 @@ public sealed class MlpTrainer : IDisposable
         {
             Collectives.AllReduceContributions(mb.Stacked[leaf], outputs[leaf], ReduceOp.Mean, DataAxis);
         }
-
-        _rankLoss[rank] = loss;
-        _rankCorrect[rank] = correct;
     }
 
     /// <summary>
     /// The backward pass into <paramref name="gradients"/> (tree order). With a reducer, each layer's gradients are marked
-    /// ready as soon as they are written: layer 2's bucket then all-reduces while layer 1's two products run.
+    /// ready as soon as they are written: layer 2's bucket then all-reduces while layer 1's products run.
     /// </summary>
     private void Backward(DeviceKernels k, DeviceWorkspace ws, DeviceBuffer x, DeviceBuffer y, Device device, DeviceBuffer[] gradients, GradientReducer? reducer)
     {
         int b = ws.Rows;
-        DeviceBuffer kernel2 = Local(_parameterLeaves, Kernel2, device);
-        k.SoftmaxCrossEntropyBackward(ws.Probabilities, y, b, Dataset.Classes, 1f / b, ws.GradLogits);
-        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, MlpParameters.Hidden, Dataset.Classes, b, 1f, ws.Hidden, ws.GradLogits, 0f, gradients[Kernel2]);
+        HiddenGradient(k, ws, y, device, 1f / b);
+        LayerTwoGradients(k, ws.Hidden, ws.GradLogits, b, gradients);
         reducer?.MarkReady(Kernel2);
-        k.ColumnSums(ws.GradLogits, b, Dataset.Classes, gradients[Bias2]);
         reducer?.MarkReady(Bias2);
-        k.Gemm(MatrixOperation.None, MatrixOperation.Transpose, b, MlpParameters.Hidden, Dataset.Classes, 1f, ws.GradLogits, kernel2, 0f, ws.GradHidden);
-        k.ReluBackward(ws.GradHidden, ws.Hidden, ws.GradHidden);
-        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, Dataset.Features, MlpParameters.Hidden, b, 1f, x, ws.GradHidden, 0f, gradients[Kernel1]);
+        LayerOneGradients(k, x, ws.GradHidden, b, gradients);
         reducer?.MarkReady(Kernel1);
-        k.ColumnSums(ws.GradHidden, b, MlpParameters.Hidden, gradients[Bias1]);
         reducer?.MarkReady(Bias1);
     }
 
@@ -563,6 +555,29 @@ public sealed class MlpTrainer : IDisposable
         int valid = Math.Clamp(_evalValidRows - (context.DeviceIndex * ws.Rows), 0, ws.Rows);
         (_rankLoss[context.DeviceIndex], _rankCorrect[context.DeviceIndex]) = Score(ws, y, valid);
         ShareScores(context, ws);
+    }
+
+    /// <summary>The loss gradient (scaled by <paramref name="scale"/>) and the hidden layer's, row by row over the workspace.</summary>
+    private void HiddenGradient(DeviceKernels k, DeviceWorkspace ws, DeviceBuffer y, Device device, float scale)
+    {
+        int b = ws.Rows;
+        k.SoftmaxCrossEntropyBackward(ws.Probabilities, y, b, Dataset.Classes, scale, ws.GradLogits);
+        k.Gemm(MatrixOperation.None, MatrixOperation.Transpose, b, MlpParameters.Hidden, Dataset.Classes, 1f, ws.GradLogits, Local(_parameterLeaves, Kernel2, device), 0f, ws.GradHidden);
+        k.ReluBackward(ws.GradHidden, ws.Hidden, ws.GradHidden);
+    }
+
+    /// <summary>Layer 2's kernel and bias gradients, summed over <paramref name="rows"/> rows.</summary>
+    private static void LayerTwoGradients(DeviceKernels k, DeviceBuffer hidden, DeviceBuffer gradLogits, int rows, DeviceBuffer[] gradients)
+    {
+        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, MlpParameters.Hidden, Dataset.Classes, rows, 1f, hidden, gradLogits, 0f, gradients[Kernel2]);
+        k.ColumnSums(gradLogits, rows, Dataset.Classes, gradients[Bias2]);
+    }
+
+    /// <summary>Layer 1's kernel and bias gradients, summed over <paramref name="rows"/> rows.</summary>
+    private static void LayerOneGradients(DeviceKernels k, DeviceBuffer x, DeviceBuffer gradHidden, int rows, DeviceBuffer[] gradients)
+    {
+        k.Gemm(MatrixOperation.Transpose, MatrixOperation.None, Dataset.Features, MlpParameters.Hidden, rows, 1f, x, gradHidden, 0f, gradients[Kernel1]);
+        k.ColumnSums(gradHidden, rows, MlpParameters.Hidden, gradients[Bias1]);
     }
 
     /// <summary>
