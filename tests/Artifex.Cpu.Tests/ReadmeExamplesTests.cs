@@ -160,6 +160,7 @@ public sealed class ReadmeExamplesTests
     {
         var results = new float[4][];
         var meanResults = new float[4][];
+        var contributionMeans = new float[4][];
         // example:reproducible:begin
         using var provider = new CpuProvider(deviceCount: 4);
         var mesh = new Mesh(provider.Devices, ("data", 4));
@@ -169,20 +170,28 @@ public sealed class ReadmeExamplesTests
             using DeviceArray<float> g = DeviceArray.FromHost(context.Device, new HostArray<float>([0.1f * rank, 1e8f, -1e8f], 3));
             Collectives.AllReduceInPlace(g, ReduceOp.Mean, "data", Determinism.Reproducible);  // same bits for any order or split
 
-            // Identical training for any device count: deposit fixed-size microbatch gradients one by one, merge, round once.
-            using DeviceArray<float> microbatch = DeviceArray.FromHost(context.Device, new HostArray<float>([1f, 2f, 3f], 3));
+            // Identical training for any device count: each device's fixed-size microbatch gradients, one block each,
+            // reduced together: the mean over every device's blocks, rounded once.
+            using DeviceArray<float> microbatches = DeviceArray.FromHost(context.Device, new HostArray<float>([1f, 2f, 3f, 4f, 5f, 6f], 6));
+            using DeviceArray<float> mean = DeviceArray.Allocate<float>(context.Device, 3);
+            Collectives.AllReduceContributions(microbatches, mean, ReduceOp.Mean, "data");  // 2 blocks × 4 devices: 2.5, 3.5, 4.5
+
+            // The same, one contribution at a time, through a state you keep (e.g. to accumulate over several calls).
             using var state = ReproducibleSumState.Create(context.Device, length: 3);
-            state.Deposit(microbatch.Buffer);                   // one call per microbatch this device computed
+            using DeviceArray first = microbatches.Slice(0, 3);
+            state.Deposit(first.Buffer);                        // one call per contribution
             state.AllReduce("data");                            // exact merge over the axis
             using DeviceArray<float> output = DeviceArray.Allocate<float>(context.Device, 3);
-            state.Finalize(output.Buffer, scale: 1.0 / 4);      // the one rounding: a mean over the 4 microbatches
+            state.Finalize(output.Buffer, scale: 1.0 / 4);      // the one rounding: a mean over the 4 contributions: 1, 2, 3
 
             // example:reproducible:end
             results[rank] = output.ToArray();
             meanResults[rank] = g.ToArray();
+            contributionMeans[rank] = mean.ToArray();
         });
 
         Assert.All(results, r => Assert.Equal([1f, 2f, 3f], r));
+        Assert.All(contributionMeans, r => Assert.Equal([2.5f, 3.5f, 4.5f], r));
         Assert.All(meanResults, r => Assert.Equal(meanResults[0], r));
         Assert.Equal(0.15f, meanResults[0][0], 6);
         AssertInReadme("reproducible", closing: "});");

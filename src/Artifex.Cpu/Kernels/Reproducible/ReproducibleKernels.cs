@@ -217,15 +217,33 @@ internal static unsafe class ReproducibleKernels
     }
 
     /// <summary>
-    /// The Vector512 body of <see cref="Fused"/>: 16 elements per step, one load per input widened into two independent
-    /// deposit chains, and one narrowing store per output (12-15 % faster than 8 elements per step on one core, in
-    /// cache and at 16 MiB). Returns the number of elements done.
+    /// The Vector512 body of <see cref="Fused"/>: 32 elements per step (then 16), one load per input per 16 elements
+    /// widened into independent deposit chains, and one narrowing store per output per 16 elements. Four chains keep more
+    /// independent work in flight than two; with the multiply-add form of <see cref="Deposit512"/>, one core of a Zen 4
+    /// host went from 45-47 to 42-46 µs (N = 8, 64 KiB) and 14.1 to 12.1-12.3 ms (N = 8, 16 MiB), same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long Fused512(ReadOnlySpan<nint> inputs, long inOffset, ReadOnlySpan<nint> outputs, long outOffset, long count, double scale)
     {
         Vector512<double> s0 = Vector512.Create(S0), s1 = Vector512.Create(S1), s2 = Vector512.Create(S2);
         long i = 0;
+        for (; i + 32 <= count; i += 32)
+        {
+            Vector512<double> a0 = s0, a1 = s1, a2 = s2, b0 = s0, b1 = s1, b2 = s2, c0 = s0, c1 = s1, c2 = s2, d0 = s0, d1 = s1, d2 = s2;
+            foreach (nint input in inputs)
+            {
+                (Vector512<double> lower, Vector512<double> upper) = Vector512.Widen(Vector512.Load((float*)input + inOffset + i));
+                (Vector512<double> lower2, Vector512<double> upper2) = Vector512.Widen(Vector512.Load((float*)input + inOffset + i + 16));
+                Deposit512(lower, ref a0, ref a1, ref a2);
+                Deposit512(upper, ref b0, ref b1, ref b2);
+                Deposit512(lower2, ref c0, ref c1, ref c2);
+                Deposit512(upper2, ref d0, ref d1, ref d2);
+            }
+
+            Store16(outputs, outOffset + i, Unbias512(a0, a1, a2, scale), Unbias512(b0, b1, b2, scale));
+            Store16(outputs, outOffset + i + 16, Unbias512(c0, c1, c2, scale), Unbias512(d0, d1, d2, scale));
+        }
+
         for (; i + 16 <= count; i += 16)
         {
             Vector512<double> a0 = s0, a1 = s1, a2 = s2, b0 = s0, b1 = s1, b2 = s2;
@@ -236,15 +254,22 @@ internal static unsafe class ReproducibleKernels
                 Deposit512(upper, ref b0, ref b1, ref b2);
             }
 
-            Vector512<float> r = Vector512.Narrow(Unbias512(a0, a1, a2, scale), Unbias512(b0, b1, b2, scale));
-            r = Vector512.ConditionalSelect(Vector512.Equals(r, r), r, Vector512.Create(float.NaN));
-            foreach (nint output in outputs)
-            {
-                r.Store((float*)output + outOffset + i);
-            }
+            Store16(outputs, outOffset + i, Unbias512(a0, a1, a2, scale), Unbias512(b0, b1, b2, scale));
         }
 
         return i;
+    }
+
+    /// <summary>Rounds 16 finalized doubles to float (NaN canonical) and stores them to every output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store16(ReadOnlySpan<nint> outputs, long offset, Vector512<double> lower, Vector512<double> upper)
+    {
+        Vector512<float> r = Vector512.Narrow(lower, upper);
+        r = Vector512.ConditionalSelect(Vector512.Equals(r, r), r, Vector512.Create(float.NaN));
+        foreach (nint output in outputs)
+        {
+            r.Store((float*)output + offset);
+        }
     }
 
     /// <summary>The fused all-reduce of Half buffers (scalar; widening to double is exact).</summary>
@@ -298,14 +323,17 @@ internal static unsafe class ReproducibleKernels
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Deposit512(Vector512<double> x, ref Vector512<double> a0, ref Vector512<double> a1, ref Vector512<double> a2)
     {
+        // The residual and last-level adds are issued as u·1 + v: the same single rounding as u + v, so the same bits, but
+        // on the multiply-add pipes, which the deposit otherwise leaves idle while the add pipes are its limit.
         Vector512<ulong> one = Vector512<ulong>.One;
+        Vector512<double> unit = Vector512<double>.One;
         Vector512<double> t = a0 + (x.AsUInt64() | one).AsDouble();
-        x += a0 - t;
+        x = Vector512.FusedMultiplyAdd(a0 - t, unit, x);
         a0 = t;
         t = a1 + (x.AsUInt64() | one).AsDouble();
-        x += a1 - t;
+        x = Vector512.FusedMultiplyAdd(a1 - t, unit, x);
         a1 = t;
-        a2 += (x.AsUInt64() | one).AsDouble();
+        a2 = Vector512.FusedMultiplyAdd((x.AsUInt64() | one).AsDouble(), unit, a2);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
