@@ -45,7 +45,7 @@ internal static class PerfCommand
             {
                 "rankordered" => null,
                 "reproducible" when kind is not (CollectiveKind.AllReduce or CollectiveKind.ReduceScatter) => "--determinism reproducible applies to allreduce and reducescatter.",
-                "reproducible" when !string.Equals(result.GetValue(type), "float", StringComparison.Ordinal) => "--determinism reproducible needs --datatype float (int is exact already; double is not covered by PR3 v1).",
+                "reproducible" when !string.Equals(result.GetValue(type), "float", StringComparison.Ordinal) => "--determinism reproducible needs --datatype float (int is exact already; double is not covered by the reproducible scheme).",
                 "reproducible" when string.Equals(result.GetValue(form), "host", StringComparison.Ordinal) => "--determinism reproducible runs in the region form only.",
                 "reproducible" => null,
                 _ => $"--determinism must be rankordered or reproducible, not '{mode}'.",
