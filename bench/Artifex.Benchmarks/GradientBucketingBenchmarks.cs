@@ -10,7 +10,6 @@ namespace Artifex.Benchmarks;
 /// One operation is one region in which every device reduces its whole tree.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(warmupCount: 6, iterationCount: 10)]
 public class GradientBucketingBenchmarks
 {
     private CpuProvider _provider = null!;

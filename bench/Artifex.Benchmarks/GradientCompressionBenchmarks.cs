@@ -10,7 +10,6 @@ namespace Artifex.Benchmarks;
 /// back). One operation is one bucket; a region runs <see cref="OpsPerRegion"/> of them.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(warmupCount: 4, iterationCount: 12)]
 public class GradientCompressionBenchmarks
 {
     private const int OpsPerRegion = 8;

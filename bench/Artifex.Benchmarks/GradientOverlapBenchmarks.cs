@@ -12,7 +12,6 @@ namespace Artifex.Benchmarks;
 /// products run. With <see cref="LatencyMs"/> &gt; 0 every bucket's all-reduce takes that much longer, as over a slower
 /// interconnect (<see cref="LatencyCollectives"/>); with 0 it is the real in-process collective. One operation is one step.
 /// </summary>
-[SimpleJob(warmupCount: 3, iterationCount: 10)]
 public class GradientOverlapBenchmarks
 {
     private const int Rows = 128;
