@@ -21,19 +21,7 @@ public sealed class MpiTrainingEquivalenceTests : IDisposable
         string first = Path.Combine(_folder, "mpi-1.bin"), second = Path.Combine(_folder, "mpi-2.bin"), single = Path.Combine(_folder, "cpu.bin");
         float[] mpi = RunUnderMpirun(first);
         RunUnderMpirun(second);
-        var options = new TrainingOptions
-        {
-            Synthetic = true,
-            Devices = 4,
-            Epochs = 1,
-            BatchSize = 64,
-            TrainLimit = 1024,
-            TestLimit = 256,
-            OutputDirectory = Path.Combine(_folder, "cpu"),
-            SaveParameters = single,
-        };
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
-        Assert.Equal(0, TrainingApp.Run(options, console));
+        TrainInOneProcess(new TrainingOptions { TrainLimit = 1024, TestLimit = 256, SaveParameters = single });
 
         Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
         RelativeDifference.AssertWithin(MpirunSample.ReadParameters(single), mpi, 1e-5, "parameters");
@@ -49,26 +37,20 @@ public sealed class MpiTrainingEquivalenceTests : IDisposable
         MpirunSample.Train(
             "Artifex.Samples.FashionMnist.dll", Path.Combine(_folder, "mpi"), mpi,
             "--devices", "4", "--epochs", "1", "--batch-size", "64", "--synthetic", "--train-limit", "512", "--test-limit", "128", "--reproducible", "--microbatch", "8");
-        var options = new TrainingOptions
-        {
-            Synthetic = true,
-            Devices = 4,
-            Epochs = 1,
-            BatchSize = 64,
-            TrainLimit = 512,
-            TestLimit = 128,
-            Reproducible = true,
-            Microbatch = 8,
-            OutputDirectory = Path.Combine(_folder, "cpu"),
-            SaveParameters = single,
-        };
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
-        Assert.Equal(0, TrainingApp.Run(options, console));
+        TrainInOneProcess(new TrainingOptions { TrainLimit = 512, TestLimit = 128, Reproducible = true, Microbatch = 8, SaveParameters = single });
 
         Assert.Equal(File.ReadAllBytes(single), File.ReadAllBytes(mpi));
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>The sample in this process on 4 CPU devices, one epoch of synthetic data in batches of 64, as the mpirun jobs run it.</summary>
+    private void TrainInOneProcess(TrainingOptions options)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+        TrainingOptions full = options with { Synthetic = true, Devices = 4, Epochs = 1, BatchSize = 64, OutputDirectory = Path.Combine(_folder, "cpu") };
+        Assert.Equal(0, TrainingApp.Run(full, console));
+    }
 
     private float[] RunUnderMpirun(string parameters) =>
         MpirunSample.Train("Artifex.Samples.FashionMnist.dll", Path.Combine(_folder, "mpi"), parameters, "--devices", "4", "--epochs", "1", "--batch-size", "64", "--synthetic", "--train-limit", "1024", "--test-limit", "256");
