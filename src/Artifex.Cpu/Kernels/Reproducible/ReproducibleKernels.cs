@@ -16,9 +16,9 @@ internal static unsafe class ReproducibleKernels
 
     /// <summary>The index of the first value outside the window (|x| &gt; 2^30 or ±Inf; NaN passes), or −1.</summary>
     /// <remarks>
-    /// Magnitudes are compared as integers, 64 values per step with one comparison (a quarter less time than a float
-    /// comparison per vector, at every cache level); NaN bits also exceed the limit, so a flagged step is looked at
-    /// again value by value, where NaN passes.
+    /// Magnitudes are compared as integers, 64 values per step with one comparison (32 with Vector256; a quarter less
+    /// time than a float comparison per vector, at every cache level); NaN bits also exceed the limit, so a flagged step
+    /// is looked at again value by value, where NaN passes.
     /// </remarks>
     public static long FindOutsideWindow(float* values, long count)
     {
@@ -34,6 +34,22 @@ internal static unsafe class ReproducibleKernels
                     Vector512.Max(Vector512.Load(bits) & magnitude, Vector512.Load(bits + 16) & magnitude),
                     Vector512.Max(Vector512.Load(bits + 32) & magnitude, Vector512.Load(bits + 48) & magnitude));
                 if (Vector512.GreaterThanAny(largest, limit) && FindOutsideWindowScalar(values + i, 64) is long hit and >= 0)
+                {
+                    return i + hit;
+                }
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<uint> magnitude = Vector256.Create(0x7FFF_FFFFu);
+            Vector256<uint> limit = Vector256.Create(BitConverter.SingleToUInt32Bits(ReproducibleSum.MaxMagnitude));
+            for (; i + 32 <= count; i += 32)
+            {
+                uint* bits = (uint*)(values + i);
+                Vector256<uint> largest = Vector256.Max(
+                    Vector256.Max(Vector256.Load(bits) & magnitude, Vector256.Load(bits + 8) & magnitude),
+                    Vector256.Max(Vector256.Load(bits + 16) & magnitude, Vector256.Load(bits + 24) & magnitude));
+                if (Vector256.GreaterThanAny(largest, limit) && FindOutsideWindowScalar(values + i, 32) is long hit and >= 0)
                 {
                     return i + hit;
                 }
@@ -199,6 +215,10 @@ internal static unsafe class ReproducibleKernels
                 }
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            i = Fused256(inputs, inOffset, outputs, outOffset, count, scale);
+        }
 
         for (; i < count; i++)
         {
@@ -255,6 +275,38 @@ internal static unsafe class ReproducibleKernels
             }
 
             Store16(outputs, outOffset + i, Unbias512(a0, a1, a2, scale), Unbias512(b0, b1, b2, scale));
+        }
+
+        return i;
+    }
+
+    /// <summary>
+    /// The Vector256 body of <see cref="Fused"/> (machines without Vector512): 8 elements per step, one load per input
+    /// widened into two deposit chains, one narrowing store per output. Returns the number of elements done.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static long Fused256(ReadOnlySpan<nint> inputs, long inOffset, ReadOnlySpan<nint> outputs, long outOffset, long count, double scale)
+    {
+        Vector256<double> s0 = Vector256.Create(S0), s1 = Vector256.Create(S1), s2 = Vector256.Create(S2);
+        long i = 0;
+        for (; i + 8 <= count; i += 8)
+        {
+            Vector256<double> a0 = s0, a1 = s1, a2 = s2, b0 = s0, b1 = s1, b2 = s2;
+            foreach (nint input in inputs)
+            {
+                (Vector256<double> lower, Vector256<double> upper) = Vector256.Widen(Vector256.Load((float*)input + inOffset + i));
+                Deposit256(lower, ref a0, ref a1, ref a2);
+                Deposit256(upper, ref b0, ref b1, ref b2);
+            }
+
+            Vector256<double> lowerSum = (((a0 - s0) + (a1 - s1)) + (a2 - s2)) * scale;
+            Vector256<double> upperSum = (((b0 - s0) + (b1 - s1)) + (b2 - s2)) * scale;
+            Vector256<float> r = Vector256.Narrow(lowerSum, upperSum);
+            r = Vector256.ConditionalSelect(Vector256.Equals(r, r), r, Vector256.Create(float.NaN));
+            foreach (nint output in outputs)
+            {
+                r.Store((float*)output + outOffset + i);
+            }
         }
 
         return i;
