@@ -142,7 +142,7 @@ public abstract class SpmdContext
     /// <param name="op">The reduction.</param>
     /// <param name="group">The axis group.</param>
     /// <param name="determinism">The bitwise promise.</param>
-    /// <exception cref="NotSupportedException">Reproducible on Double elements (not covered by this version of the scheme), or a provider without reproducible collectives.</exception>
+    /// <exception cref="NotSupportedException">Reproducible on Double elements (not covered by this version of the scheme).</exception>
     /// <exception cref="ArgumentException">As <see cref="AllReduce(DeviceArray, DeviceArray, ReduceOp, AxisGroup)"/>; and, when reproducible, a participant's value outside the window (|x| &gt; 2^30 or ±Inf), named with its rank, index and value, before any buffer changes.</exception>
     public void AllReduce(DeviceArray input, DeviceArray output, ReduceOp op, AxisGroup group, Determinism determinism)
     {
@@ -162,7 +162,7 @@ public abstract class SpmdContext
     /// <param name="output">Receives this participant's block of the sum.</param>
     /// <param name="group">The axis group.</param>
     /// <param name="determinism">The bitwise promise.</param>
-    /// <exception cref="NotSupportedException">Reproducible on Double elements, or a provider without reproducible collectives.</exception>
+    /// <exception cref="NotSupportedException">Reproducible on Double elements.</exception>
     /// <exception cref="ArgumentException">The arrays do not fit, the participants disagree, or a value is outside the reproducible window.</exception>
     public void ReduceScatter(DeviceArray input, DeviceArray output, AxisGroup group, Determinism determinism)
     {
