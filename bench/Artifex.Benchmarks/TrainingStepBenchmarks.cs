@@ -1,25 +1,15 @@
-using Artifex.Cpu;
 using Artifex.Samples.FashionMnist;
 using BenchmarkDotNet.Attributes;
 
 namespace Artifex.Benchmarks;
 
 /// <summary>
-/// One data-parallel training step of the sample's MLP (784-512-10, Adam), global batch 256, the whole real path: gather
-/// the batch, <c>ShardBatch</c>, the SPMD region with forward, backward with the gradient reducer (layer 2's bucket
-/// all-reduced during layer 1's backward pass, or with <see cref="Overlap"/> off every bucket after it) and Adam on every device.
-/// Synthetic data of Fashion-MNIST's shape, so the figure does not depend on the package being installed.
+/// The sample's training step (<see cref="MlpStepBenchmark"/>) on 1 and 2 devices: the ordinary step, with the gradient
+/// reducer (layer 2's bucket all-reduced during layer 1's backward pass, or with <see cref="Overlap"/> off every bucket
+/// after it), against reproducible mode (<see cref="Microbatch"/> 32).
 /// </summary>
-[MemoryDiagnoser]
-public class TrainingStepBenchmarks
+public class TrainingStepBenchmarks : MlpStepBenchmark
 {
-    private const int Batch = 256;
-    private static readonly Dataset s_data = SyntheticDataset.Create(seed: 1, trainCount: 16 * Batch, testCount: 10);
-    private CpuProvider? _provider;
-    private MlpTrainer? _trainer;
-    private int[] _order = [];
-    private int _next;
-
     [Params(1, 2)]
     public int Devices { get; set; }
 
@@ -32,25 +22,6 @@ public class TrainingStepBenchmarks
     public bool Overlap { get; set; }
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _provider = new CpuProvider(Devices);
-        _trainer = new MlpTrainer(_provider, Devices, Batch, 1e-3f, 42, microbatch: Microbatch, overlapGradients: Overlap);
-        _order = [.. Enumerable.Range(0, s_data.TrainCount)];
-    }
-
-    [Benchmark]
-    public double Step()
-    {
-        int start = _next * Batch;
-        _next = (_next + 1) % (s_data.TrainCount / Batch);
-        return _trainer!.Step(s_data, _order.AsSpan(start, Batch)).LossSum;
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _trainer?.Dispose();
-        _provider?.Dispose();
-    }
+    public void Setup() => Start(Devices, (provider, devices, batch) =>
+        new MlpTrainer(provider, devices, batch, 1e-3f, 42, microbatch: Microbatch, overlapGradients: Overlap));
 }
